@@ -1,0 +1,118 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Flotilla",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "flotillactl", targets: ["flotillactl"]),
+        .executable(name: "flotilla-bench", targets: ["flotilla-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        // System libraries: OpenSSL 3 (TLS, certificates) and LZ4 (frame compression).
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        // Functions wrapping the OpenSSL macros Swift cannot import.
+        .target(name: "COpenSSLShim", dependencies: ["COpenSSL"]),
+        .systemLibrary(
+            name: "CLZ4",
+            pkgConfig: "liblz4",
+            providers: [.apt(["liblz4-dev"])]
+        ),
+
+        // Generated from proto-spec/flotilla/v1/*.proto by scripts/generate-proto.sh.
+        .target(
+            name: "FlotillaProto",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
+        // Frame header, LZ4, message kinds and the frame codec (NIOCore only).
+        .target(
+            name: "FlotillaWire",
+            dependencies: [
+                "CLZ4", "FlotillaProto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        // TLS over system OpenSSL as a NIO ChannelHandler, and peer identity.
+        .target(
+            name: "FlotillaTLS",
+            dependencies: [
+                "COpenSSL", "COpenSSLShim", "FlotillaPKI",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // Certificate authority and node certificates (flotillactl tls).
+        .target(name: "FlotillaPKI", dependencies: ["COpenSSL", "COpenSSLShim"]),
+        // Server and client: handshake, roles, requests, streams, reconnects.
+        .target(
+            name: "FlotillaTransport",
+            dependencies: [
+                "FlotillaWire", "FlotillaTLS", "FlotillaProto", "FlotillaPKI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // flotillactl's commands; the executable is a thin main over them.
+        .target(
+            name: "FlotillaCTL",
+            dependencies: [
+                "FlotillaPKI", "FlotillaTransport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "flotillactl", dependencies: ["FlotillaCTL"]),
+        .executableTarget(
+            name: "flotilla-bench",
+            dependencies: [
+                "FlotillaWire", "FlotillaTransport", "FlotillaPKI", "FlotillaProto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // Shared by the test targets: temporary directories, test certificates, binaries.
+        .target(name: "FlotillaTestSupport", dependencies: ["FlotillaPKI"]),
+        .testTarget(
+            name: "FlotillaWireTests",
+            dependencies: [
+                "FlotillaWire", "FlotillaProto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            resources: [.copy("Vectors")]
+        ),
+        .testTarget(
+            name: "FlotillaTLSTests",
+            dependencies: [
+                "FlotillaTLS", "FlotillaPKI", "FlotillaTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "FlotillaPKITests", dependencies: ["FlotillaPKI", "FlotillaTestSupport"]),
+        .testTarget(
+            name: "FlotillaTransportTests",
+            dependencies: [
+                "FlotillaTransport", "FlotillaTestSupport", "FlotillaProto", "FlotillaWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "FlotillaCTLTests", dependencies: ["FlotillaTestSupport", "FlotillaTransport"]),
+    ]
+)

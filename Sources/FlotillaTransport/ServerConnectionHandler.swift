@@ -1,0 +1,229 @@
+import FlotillaPKI
+import FlotillaProto
+import FlotillaTLS
+import FlotillaWire
+import Logging
+import NIOCore
+import SwiftProtobuf
+
+/// One accepted connection after TLS and framing: the Hello exchange, the role check,
+/// the in-flight cap, and dispatch to the service. Runs on the channel's event loop;
+/// service calls run as tasks and hop back to the loop to reply.
+final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = Frame
+    typealias OutboundOut = Frame
+
+    private enum State {
+        case awaitingHello(certified: NodeIdentity?)
+        case active(PeerInfo)
+        case closed
+    }
+
+    private var state: State = .awaitingHello(certified: nil)
+    private let negotiation: HandshakeNegotiation
+    private let service: any FlotillaService
+    private let connectionID: UInt64
+    private var logger: Logger
+    private var inFlight = 0
+    private var streams: [UInt64: Task<Void, Never>] = [:]
+    private var handshakeTimer: Scheduled<Void>?
+
+    init(negotiation: HandshakeNegotiation, service: any FlotillaService, connectionID: UInt64, logger: Logger) {
+        self.negotiation = negotiation
+        self.service = service
+        self.connectionID = connectionID
+        self.logger = logger
+        self.logger[metadataKey: "flotilla.connection"] = "\(connectionID)"
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { armHandshakeTimer(context: context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        armHandshakeTimer(context: context)
+        context.fireChannelActive()
+    }
+
+    private func armHandshakeTimer(context: ChannelHandlerContext) {
+        guard handshakeTimer == nil else { return }
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        handshakeTimer = context.eventLoop.scheduleTask(in: negotiation.configuration.handshakeTimeout) { [weak self] in
+            guard let self, case .awaitingHello = self.state else { return }
+            self.logger.info("handshake timed out; closing")
+            self.state = .closed
+            bound.value.close(promise: nil)
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSEvent.handshakeCompleted(let peer) = event, case .awaitingHello = state {
+            state = .awaitingHello(certified: peer.identity)
+        } else if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+            logger.info("idle timeout; closing")
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        switch state {
+        case .closed:
+            return
+        case .awaitingHello(let certified):
+            handshake(context: context, frame: frame, certified: certified)
+        case .active(let peer):
+            serve(context: context, frame: frame, peer: peer)
+        }
+    }
+
+    private func handshake(context: ChannelHandlerContext, frame: Frame, certified: NodeIdentity?) {
+        guard frame.kind == .hello, let envelope = try? Envelope(frame: frame), let hello = envelope.message(as: Flotilla_V1_Hello.self) else {
+            rejectAndClose(context: context, negotiation.reject(.unauthenticated, "the first frame must be Hello"), correlationID: frame.correlationID)
+            return
+        }
+        switch negotiation.answer(hello, certified: certified) {
+        case .reject(let reject):
+            logger.notice("handshake rejected", metadata: ["flotilla.reason": "\(reject.message)"])
+            rejectAndClose(context: context, reject, correlationID: frame.correlationID)
+        case .accept(let ack, let peer, let version):
+            handshakeTimer?.cancel()
+            let info = PeerInfo(
+                identity: peer, remoteAddress: context.channel.remoteAddress?.description ?? "?",
+                version: version, connectionID: connectionID)
+            state = .active(info)
+            logger.debug("handshake complete", metadata: ["flotilla.peer": "\(peer.uri)"])
+            write(context: context, ack, correlationID: frame.correlationID, flags: .response)
+        }
+    }
+
+    private func rejectAndClose(context: ChannelHandlerContext, _ reject: Flotilla_V1_Reject, correlationID: UInt64) {
+        state = .closed
+        guard let frame = try? Envelope(reject, correlationID: correlationID, flags: .response).frame() else {
+            context.close(promise: nil)
+            return
+        }
+        context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in context.close(promise: nil) }
+    }
+
+    private func serve(context: ChannelHandlerContext, frame: Frame, peer: PeerInfo) {
+        if frame.flags.contains(.response) { return }  // servers ask nothing; stray answers are dropped
+        if frame.kind == .streamCancel {
+            streams.removeValue(forKey: frame.correlationID)?.cancel()
+            return
+        }
+        let envelope: Envelope
+        do {
+            envelope = try Envelope(frame: frame)
+        } catch {
+            logger.notice("undecodable message; closing", metadata: ["flotilla.error": "\(error)"])
+            fail(context: context, FlotillaError(.invalidArgument, "\(error)"), correlationID: frame.correlationID)
+            context.close(promise: nil)
+            return
+        }
+        let oneWay = frame.correlationID == 0
+        guard RolePolicy.permits(peer.identity.role, toSend: frame.kind) else {
+            logger.notice("permission denied", metadata: ["flotilla.kind": "\(frame.kind)", "flotilla.peer": "\(peer.identity.uri)"])
+            if !oneWay {
+                fail(context: context, FlotillaError(.permissionDenied, "role \(peer.identity.role.rawValue) may not send \(frame.kind)"), correlationID: frame.correlationID)
+            }
+            return
+        }
+        if frame.kind == .ping, let ping = envelope.message(as: Flotilla_V1_Ping.self) {
+            var pong = Flotilla_V1_Pong()
+            pong.sentUnixMs = ping.sentUnixMs
+            if !oneWay { write(context: context, pong, correlationID: frame.correlationID, flags: .response) }
+            return
+        }
+        if !oneWay && inFlight >= negotiation.configuration.maxInFlight {
+            fail(context: context, FlotillaError(.resourceExhausted, "more than \(negotiation.configuration.maxInFlight) requests in flight on this connection", retryAfterMilliseconds: 100), correlationID: frame.correlationID)
+            return
+        }
+        if !oneWay { inFlight += 1 }
+        let request = InboundRequest(peer: peer, kind: frame.kind, correlationID: frame.correlationID, message: envelope.message)
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let service = self.service
+        let loop = context.eventLoop
+        Task {
+            let reply = await service.handle(request)
+            loop.execute { bound.value.0.finish(context: bound.value.1, request: request, reply: reply) }
+        }
+    }
+
+    private func finish(context: ChannelHandlerContext, request: InboundRequest, reply: ServiceReply) {
+        guard !request.isOneWay else { return }
+        inFlight -= 1
+        guard case .active = state else { return }
+        switch reply {
+        case .message(let message):
+            write(context: context, message, correlationID: request.correlationID, flags: .response)
+        case .failure(let error):
+            fail(context: context, error, correlationID: request.correlationID)
+        case .stream(let items):
+            openStream(context: context, id: request.correlationID, items: items)
+        }
+    }
+
+    private func openStream(context: ChannelHandlerContext, id: UInt64, items: AsyncThrowingStream<any SwiftProtobuf.Message, any Error>) {
+        guard streams.count < negotiation.configuration.maxOpenStreams else {
+            fail(context: context, FlotillaError(.resourceExhausted, "more than \(negotiation.configuration.maxOpenStreams) open streams on this connection"), correlationID: id)
+            return
+        }
+        let channel = context.channel
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        streams[id] = Task {
+            var ending: any SwiftProtobuf.Message = Flotilla_V1_StreamEnd()
+            do {
+                for try await item in items {
+                    let frame = try Envelope(item, correlationID: id, flags: [.response, .stream]).frame()
+                    // Waiting for each write keeps a slow reader from growing our buffers.
+                    try await channel.writeAndFlush(frame).get()
+                }
+            } catch is CancellationError {
+            } catch let error as FlotillaError {
+                ending = error.proto
+            } catch {
+                ending = FlotillaError(.internal, "\(error)").proto
+            }
+            let last = ending
+            channel.eventLoop.execute {
+                let (handler, context) = bound.value
+                handler.streams.removeValue(forKey: id)
+                handler.write(context: context, last, correlationID: id, flags: .response)
+            }
+        }
+    }
+
+    private func fail(context: ChannelHandlerContext, _ error: FlotillaError, correlationID: UInt64) {
+        write(context: context, error.proto, correlationID: correlationID, flags: .response)
+    }
+
+    private func write(context: ChannelHandlerContext, _ message: any SwiftProtobuf.Message, correlationID: UInt64, flags: FrameFlags) {
+        do {
+            let frame = try Envelope(message, correlationID: correlationID, flags: flags).frame(allocator: context.channel.allocator)
+            context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
+        } catch {
+            logger.error("cannot encode reply", metadata: ["flotilla.error": "\(error)"])
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // Malformed frames, TLS failures: this one connection ends, the server carries on.
+        logger.notice("connection error; closing", metadata: ["flotilla.error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        handshakeTimer?.cancel()
+        for task in streams.values { task.cancel() }
+        streams.removeAll()
+        if case .active(let peer) = state {
+            let service = self.service
+            Task { await service.connectionClosed(peer) }
+        }
+        state = .closed
+        context.fireChannelInactive()
+    }
+}
