@@ -73,6 +73,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The coordinator's durable log: CRC32C-checked segments, group commit, snapshots.
+        .target(
+            name: "FlotillaLog",
+            dependencies: [.product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(name: "flotillactl", dependencies: ["FlotillaCTL"]),
         .executableTarget(
             name: "flotilla-bench",
@@ -92,8 +97,9 @@ let package = Package(
                 "FlotillaWire", "FlotillaProto",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
-            ],
-            resources: [.copy("Vectors")]
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
         ),
         .testTarget(
             name: "FlotillaTLSTests",
@@ -111,6 +117,14 @@ let package = Package(
                 "FlotillaTransport", "FlotillaTestSupport", "FlotillaProto", "FlotillaWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "FlotillaLogTests",
+            dependencies: [
+                "FlotillaLog",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "FlotillaCTLTests", dependencies: ["FlotillaTestSupport", "FlotillaTransport"]),

@@ -21,4 +21,5 @@ long flotilla_SSL_MODE_ENABLE_PARTIAL_WRITE(void);
 int flotilla_sk_GENERAL_NAME_num(const GENERAL_NAMES *names);
 const GENERAL_NAME *flotilla_sk_GENERAL_NAME_value(const GENERAL_NAMES *names, int index);
 void flotilla_GENERAL_NAMES_free(GENERAL_NAMES *names);
+int flotilla_MBSTRING_ASC(void);
 #endif

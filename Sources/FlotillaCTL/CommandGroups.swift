@@ -1,0 +1,8 @@
+import ArgumentParser
+
+extension Flotillactl {
+    /// The top-level groups of `flotillactl`, in help order: add a new group here.
+    static let commandGroups: [any ParsableCommand.Type] = [
+        TLSCommand.self,
+    ]
+}

@@ -1,0 +1,128 @@
+import FlotillaProto
+
+/// The coordinator's whole state: jobs, attempts, checkpoints, workers,
+/// drains and tenants. It changes only by `apply`, one log entry at a time,
+/// deterministically: no clock (time comes in the command), no I/O, no
+/// randomness. Every replica that applies the same log holds an equal value.
+public struct CoordinatorState: Hashable, Sendable {
+    public internal(set) var lastAppliedIndex: UInt64 = 0
+    public internal(set) var lastAppliedTerm: UInt64 = 0
+    /// The leader that wrote the latest `TermStarted` entry, its term and when.
+    public internal(set) var leader: String = ""
+    public internal(set) var leaderTerm: UInt64 = 0
+    public internal(set) var leaderSince: UInt64 = 0
+
+    var jobsByID: [JobID: Job] = [:]
+    /// Submission order; ids are never removed.
+    var jobOrder: [JobID] = []
+    var queue = JobQueue()
+    var idempotency: [IdempotencyKey: JobID] = [:]
+    var workersByID: [WorkerID: Worker] = [:]
+    /// Registration order.
+    var workerOrder: [WorkerID] = []
+    var workerIDsByName: [String: WorkerID] = [:]
+    var tenantsByName: [String: Flotilla_V1_TenantQuota] = [:]
+
+    struct IdempotencyKey: Hashable, Sendable {
+        var tenant: String
+        var key: String
+    }
+
+    public init() {}
+
+    /// Applies the next entry of the log. Total: an invalid or stale command
+    /// (an unknown job, a superseded fencing token) is applied as a no-op and
+    /// the outcome says why; nothing here traps on input.
+    public mutating func apply(_ entry: LogEntryRecord) -> CommandOutcome {
+        var outcome = CommandOutcome(index: entry.index)
+        guard entry.index == lastAppliedIndex + 1 else {
+            // Replaying entries a snapshot already covers is harmless; a gap is the caller's bug.
+            if entry.index <= lastAppliedIndex {
+                outcome.duplicate = true
+                outcome.reject(.failedPrecondition, "entry \(entry.index) is already applied (at \(lastAppliedIndex))")
+            } else {
+                outcome.reject(.failedPrecondition, "entry \(entry.index) skips entries after \(lastAppliedIndex)")
+            }
+            return outcome
+        }
+        lastAppliedIndex = entry.index
+        lastAppliedTerm = entry.term
+        let at = entry.command.atUnixMs
+
+        switch entry.command.kind {
+        case .termStarted(let command):
+            leader = command.leader
+            leaderTerm = entry.term
+            leaderSince = at
+        case .submitJob(let command): submitJob(command, index: entry.index, at: at, &outcome)
+        case .cancelJob(let command): cancelJob(command, at: at, &outcome)
+        case .assign(let command): assignAttempt(command, term: entry.term, at: at, &outcome)
+        case .progress(let command): recordProgress(command.report, at: at, &outcome)
+        case .checkpoint(let command): recordCheckpoint(command.report, at: at, &outcome)
+        case .finish(let command): finishAttempt(command, at: at, &outcome)
+        case .requestCheckpoint(let command): requestCheckpoint(command, at: at, &outcome)
+        case .preempt(let command): preemptAttempt(command, at: at, &outcome)
+        case .registerWorker(let command): registerWorker(command, index: entry.index, at: at, &outcome)
+        case .heartbeat(let command): heartbeat(command.heartbeat, at: at, &outcome)
+        case .suspect(let command): markSuspect(command, &outcome)
+        case .lost(let command): markLost(command, at: at, &outcome)
+        case .drain(let command): drainWorker(command, &outcome)
+        case .setTenant(let command): setTenant(command.tenant, &outcome)
+        case nil:
+            outcome.reject(.invalidArgument, "entry \(entry.index) holds no command this coordinator knows")
+        }
+        return outcome
+    }
+}
+
+// MARK: - Reading the state
+
+extension CoordinatorState {
+    public func job(_ id: JobID) -> Job? { jobsByID[id] }
+
+    /// Every job, in submission order.
+    public var jobs: [Job] { jobOrder.compactMap { jobsByID[$0] } }
+
+    /// QUEUED jobs, in queue (submission) order.
+    public var queuedJobs: [Job] { queue.entries.compactMap { jobsByID[$0.jobID] } }
+
+    /// Jobs with a live attempt, in submission order (found through the
+    /// workers' allocations, so the cost does not grow with finished jobs).
+    public var runningJobs: [Job] {
+        var ids = Set<JobID>()
+        for worker in workersByID.values { ids.formUnion(worker.allocations.values) }
+        return ids.compactMap { jobsByID[$0] }.sorted { $0.sequence < $1.sequence }
+    }
+
+    /// The job an earlier submission with this key and tenant created.
+    public func job(idempotencyKey key: String, tenant: String) -> Job? {
+        idempotency[IdempotencyKey(tenant: tenant.isEmpty ? Self.defaultTenant : tenant, key: key)]
+            .flatMap { jobsByID[$0] }
+    }
+
+    public func worker(_ id: WorkerID) -> Worker? { workersByID[id] }
+    public func worker(named name: String) -> Worker? { workerIDsByName[name].flatMap { workersByID[$0] } }
+
+    /// A worker by id or, failing that, by name (DrainWorkerRequest.worker).
+    public func worker(idOrName: String) -> Worker? {
+        workersByID[WorkerID(idOrName)] ?? worker(named: idOrName)
+    }
+
+    /// Every worker, in registration order.
+    public var workers: [Worker] { workerOrder.compactMap { workersByID[$0] } }
+
+    public func tenant(_ name: String) -> Flotilla_V1_TenantQuota? { tenantsByName[name] }
+    public var tenants: [Flotilla_V1_TenantQuota] { tenantsByName.keys.sorted().compactMap { tenantsByName[$0] } }
+
+    /// Models that some registered worker (in any state) serves.
+    public var knownModels: Set<String> {
+        workersByID.values.reduce(into: Set<String>()) { $0.formUnion($1.models) }
+    }
+
+    /// GPUs held by the tenant's live attempts (the `max_gpus` quota).
+    public func gpusAllocated(tenant: String) -> Int {
+        runningJobs.filter { $0.tenant == tenant }.reduce(0) { $0 + ($1.liveAttempt?.gpuIndices.count ?? 0) }
+    }
+
+    public func queuedJobCount(tenant: String) -> Int { queue.countByTenant[tenant] ?? 0 }
+}

@@ -1,0 +1,42 @@
+/// The QUEUED jobs in submission order. A requeued job (lost worker, retry)
+/// goes back to its original place rather than to the back: it was not the
+/// job's fault, and it keeps FIFO fair.
+struct JobQueue: Hashable, Sendable {
+    private(set) var entries: [Entry] = []
+    /// Queued jobs per tenant, for the `max_queued_jobs` quota.
+    private(set) var countByTenant: [String: Int] = [:]
+
+    struct Entry: Hashable, Sendable {
+        var sequence: UInt64
+        var jobID: JobID
+        var tenant: String
+    }
+
+    var count: Int { entries.count }
+    var jobIDs: [JobID] { entries.map(\.jobID) }
+
+    mutating func insert(_ job: Job) {
+        let position = firstPosition(notBefore: job.sequence)
+        if position < entries.count, entries[position].sequence == job.sequence { return }
+        entries.insert(Entry(sequence: job.sequence, jobID: job.id, tenant: job.tenant), at: position)
+        countByTenant[job.tenant, default: 0] += 1
+    }
+
+    mutating func remove(_ job: Job) {
+        let position = firstPosition(notBefore: job.sequence)
+        guard position < entries.count, entries[position].sequence == job.sequence else { return }
+        entries.remove(at: position)
+        countByTenant[job.tenant, default: 1] -= 1
+        if countByTenant[job.tenant] == 0 { countByTenant[job.tenant] = nil }
+    }
+
+    private func firstPosition(notBefore sequence: UInt64) -> Int {
+        var low = 0
+        var high = entries.count
+        while low < high {
+            let middle = (low + high) / 2
+            if entries[middle].sequence < sequence { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+}

@@ -1,0 +1,3 @@
+import FlotillaCTL
+
+await Flotillactl.runAsRoot()
