@@ -78,6 +78,11 @@ let package = Package(
             name: "FlotillaLog",
             dependencies: [.product(name: "Logging", package: "swift-log")]
         ),
+        // The coordinator's replicated state machine (pure: no I/O, no clock) and its leader's planner.
+        .target(
+            name: "FlotillaCoordinatorState",
+            dependencies: ["FlotillaProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
         .executableTarget(name: "flotillactl", dependencies: ["FlotillaCTL"]),
         .executableTarget(
             name: "flotilla-bench",
@@ -127,6 +132,7 @@ let package = Package(
                 .product(name: "InMemoryLogging", package: "swift-log"),
             ]
         ),
+        .testTarget(name: "FlotillaCoordinatorStateTests", dependencies: ["FlotillaCoordinatorState", "FlotillaProto"]),
         .testTarget(name: "FlotillaCTLTests", dependencies: ["FlotillaTestSupport", "FlotillaTransport"]),
     ]
 )

@@ -37,6 +37,12 @@ public struct JobChange: Hashable, Sendable {
     /// The job's state changed (the event then carries the whole record).
     public var stateChanged: Bool
     public var message: String
+
+    public init(jobID: JobID, stateChanged: Bool, message: String) {
+        self.jobID = jobID
+        self.stateChanged = stateChanged
+        self.message = message
+    }
 }
 
 /// What applying one entry did: the answer for whoever proposed it and the

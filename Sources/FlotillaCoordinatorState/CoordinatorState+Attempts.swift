@@ -35,7 +35,7 @@ extension CoordinatorState {
         jobsByID[jobID] = job
         workersByID[workerID] = worker
 
-        outcome.send(workerID, .assign(assignment(job, attempt)))
+        outcome.send(workerID, .assigning(assignment(job, attempt)))
         let start = attempt.resumeFrom.map { "resuming from checkpoint step \($0.step)" } ?? "starting at step 0"
         outcome.note(jobID, "attempt \(number) assigned to \(worker.name) (\(workerID)), \(start)", stateChanged: true)
     }
@@ -83,11 +83,11 @@ extension CoordinatorState {
         }
         attempt.state = .checkpointing
         attempt.checkpointReason = reason
-        attempt.checkpointDeadline = at + UInt64(command.graceMs)
+        attempt.checkpointDeadline = at.saturatingAdd(UInt64(command.graceMs))
         job.attempts[job.attempts.count - 1] = attempt
         job.updatedAt = at
         jobsByID[jobID] = job
-        outcome.send(attempt.workerID, .checkpoint(jobID, attempt.token, graceMs: command.graceMs))
+        outcome.send(attempt.workerID, .checkpointing(jobID, attempt.token, graceMs: command.graceMs))
         outcome.note(jobID, "attempt \(attempt.number) asked to checkpoint (\(reason))")
     }
 
@@ -103,7 +103,7 @@ extension CoordinatorState {
         endLiveAttempt(of: &job, as: .preempted, at: at, error: "stopped without a checkpoint (\(reason))",
                        countsAgainstMaxAttempts: reason == .stall)
         let attempt = job.attempts[job.attempts.count - 1]
-        outcome.send(attempt.workerID, .stop(jobID, attempt.token))
+        outcome.send(attempt.workerID, .stopping(jobID, attempt.token))
         requeueOrFail(&job, retryable: true, error: attempt.error, at: at, &outcome)
     }
 

@@ -46,7 +46,7 @@ extension CoordinatorState {
         case .ended(let job, let attempt): outcome.rejection = endedRejection(job, attempt)
         case .live(var job):
             let changed = advance(&job, step: report.step, totalSteps: report.totalSteps,
-                                  state: report.state == .checkpointing ? .checkpointing : .running, at: at, &outcome)
+                                  state: Self.reported(report.state), at: at, &outcome)
             jobsByID[jobID] = job
             outcome.duplicate = !changed
         }
@@ -58,7 +58,7 @@ extension CoordinatorState {
                           at: UInt64, _ outcome: inout CommandOutcome) -> Bool {
         var changed = false
         var attempt = job.attempts[job.attempts.count - 1]
-        if attempt.state == .assigned {
+        if attempt.state == .assigned, reported != .assigned {
             attempt.state = .running
             changed = true
             outcome.note(job.id, "attempt \(attempt.number) running on \(attempt.workerID)")
@@ -82,6 +82,15 @@ extension CoordinatorState {
         }
         if changed { job.updatedAt = at }
         return changed
+    }
+
+    /// The live state a worker says an attempt is in; unset means running.
+    static func reported(_ state: Flotilla_V1_AttemptState) -> AttemptState {
+        switch state {
+        case .assigned: .assigned
+        case .checkpointing: .checkpointing
+        default: .running
+        }
     }
 
     /// A checkpoint is verified once accepted here with its digest and size;

@@ -110,7 +110,7 @@ extension CoordinatorState {
         case .running:
             endLiveAttempt(of: &job, as: .cancelled, at: at, error: "job cancelled", countsAgainstMaxAttempts: false)
             if let attempt = job.currentAttempt {
-                outcome.send(attempt.workerID, .stop(job.id, attempt.token))
+                outcome.send(attempt.workerID, .stopping(job.id, attempt.token))
             }
         }
         job.state = .cancelled

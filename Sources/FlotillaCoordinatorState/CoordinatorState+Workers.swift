@@ -37,9 +37,9 @@ extension CoordinatorState {
         // Ours that the worker no longer runs (or whose GPUs it no longer has): lost.
         let listed = Set(registration.running.map { Flotilla_V1_FencingTokenForJob(JobID($0.jobID), FencingToken($0.token)) })
         let gpuIndices = Set(registration.gpus.map(\.index))
-        for jobID in Set(worker.allocations.values).sorted(by: { jobsByID[$0]!.sequence < jobsByID[$1]!.sequence }) {
-            guard var job = jobsByID[jobID], let attempt = job.liveAttempt else { continue }
-            let keeps = listed.contains(.init(jobID, attempt.token)) && attempt.gpuIndices.allSatisfy(gpuIndices.contains)
+        for var job in jobs(holding: worker) {
+            guard let attempt = job.liveAttempt else { continue }
+            let keeps = listed.contains(.init(job.id, attempt.token)) && attempt.gpuIndices.allSatisfy(gpuIndices.contains)
             if !keeps {
                 endLiveAttempt(of: &job, as: .lost, at: at, error: "worker \(worker.name) re-registered without it",
                                countsAgainstMaxAttempts: false)
@@ -52,7 +52,7 @@ extension CoordinatorState {
             switch target(jobID, token) {
             case .live(var job) where job.liveAttempt?.workerID == id:
                 _ = advance(&job, step: running.step, totalSteps: running.totalSteps,
-                            state: running.state == .checkpointing ? .checkpointing : .running, at: at, &outcome)
+                            state: Self.reported(running.state), at: at, &outcome)
                 jobsByID[jobID] = job
             case .ended(var job, let attempt) where reclaimable(job, attempt, by: id):
                 reclaim(&job, running, at: at, &outcome)
@@ -62,6 +62,11 @@ extension CoordinatorState {
                 outcome.stopAttempts.append(.init(jobID, token))
             }
         }
+    }
+
+    /// Jobs with a live attempt on the worker, in submission order.
+    func jobs(holding worker: Worker) -> [Job] {
+        Set(worker.allocations.values).compactMap { jobsByID[$0] }.sorted { $0.sequence < $1.sequence }
     }
 
     /// A worker declared lost that comes back before its job was placed
@@ -76,7 +81,7 @@ extension CoordinatorState {
     mutating func reclaim(_ job: inout Job, _ running: Flotilla_V1_RunningAttempt, at: UInt64,
                           _ outcome: inout CommandOutcome) {
         var attempt = job.attempts[job.attempts.count - 1]
-        attempt.state = running.state == .assigned ? .assigned : .running
+        attempt.state = Self.reported(running.state) == .assigned ? .assigned : .running
         attempt.endedAt = 0
         attempt.error = ""
         attempt.checkpointReason = nil
@@ -112,7 +117,7 @@ extension CoordinatorState {
             switch target(jobID, token) {
             case .live(var job) where job.liveAttempt?.workerID == id:
                 _ = advance(&job, step: running.step, totalSteps: running.totalSteps,
-                            state: running.state == .checkpointing ? .checkpointing : .running, at: at, &outcome)
+                            state: Self.reported(running.state), at: at, &outcome)
                 jobsByID[jobID] = job
             case .rejected(let rejection) where !rejection.stopAttempt:
                 break
@@ -157,8 +162,7 @@ extension CoordinatorState {
         worker.health = .lost
         workersByID[id] = worker
         let reason = command.reason.isEmpty ? "worker \(worker.name) lost" : "worker \(worker.name) lost: \(command.reason)"
-        let jobIDs = Set(worker.allocations.values).compactMap { jobsByID[$0] }.sorted { $0.sequence < $1.sequence }
-        for var job in jobIDs {
+        for var job in jobs(holding: worker) {
             endLiveAttempt(of: &job, as: .lost, at: at, error: reason, countsAgainstMaxAttempts: false)
             requeueOrFail(&job, retryable: true, error: reason, at: at, &outcome)
         }
@@ -179,6 +183,6 @@ extension CoordinatorState {
         let announce = worker.drain == nil && worker.health != .lost
         worker.drain = Drain(reason: command.reason, byOperator: byOperator)
         workersByID[id] = worker
-        if announce { outcome.send(id, .drain) }
+        if announce { outcome.send(id, .draining) }
     }
 }

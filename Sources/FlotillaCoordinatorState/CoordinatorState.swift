@@ -35,7 +35,7 @@ public struct CoordinatorState: Hashable, Sendable {
     /// the outcome says why; nothing here traps on input.
     public mutating func apply(_ entry: LogEntryRecord) -> CommandOutcome {
         var outcome = CommandOutcome(index: entry.index)
-        guard entry.index == lastAppliedIndex + 1 else {
+        guard entry.index > lastAppliedIndex, entry.index - lastAppliedIndex == 1 else {
             // Replaying entries a snapshot already covers is harmless; a gap is the caller's bug.
             if entry.index <= lastAppliedIndex {
                 outcome.duplicate = true

@@ -2,27 +2,27 @@ import FlotillaProto
 
 /// The directives the state machine asks the leader to send to workers.
 extension Flotilla_V1_WorkerDirective {
-    static func assign(_ assignment: Flotilla_V1_Assignment) -> Self {
+    static func assigning(_ assignment: Flotilla_V1_Assignment) -> Self {
         var directive = Self()
         directive.assign = assignment
         return directive
     }
 
     /// Stop at once (cancelled or superseded). `grace_ms` 0: the shell's default.
-    static func stop(_ jobID: JobID, _ token: FencingToken) -> Self {
+    static func stopping(_ jobID: JobID, _ token: FencingToken) -> Self {
         var directive = Self()
         directive.stop = .init(jobID, token)
         return directive
     }
 
-    static func checkpoint(_ jobID: JobID, _ token: FencingToken, graceMs: UInt32) -> Self {
+    static func checkpointing(_ jobID: JobID, _ token: FencingToken, graceMs: UInt32) -> Self {
         var directive = Self()
         directive.checkpoint = .init(jobID, token)
         directive.graceMs = graceMs
         return directive
     }
 
-    static var drain: Self {
+    static var draining: Self {
         var directive = Self()
         directive.drain = Flotilla_V1_Ack()
         return directive

@@ -49,6 +49,13 @@ public struct CertificateInfo: Sendable, Hashable {
         try self.init(certificate: certificate)
     }
 
+    /// Parses a DER certificate, e.g. one taken from a TLS handshake with `i2d_X509`.
+    public init(der: [UInt8]) throws {
+        let certificate = try X509Certificate.parse(der: der, what: "certificate")
+        defer { X509_free(certificate) }
+        try self.init(certificate: certificate)
+    }
+
     /// Reads and parses a PEM certificate file.
     public init(contentsOf file: URL) throws {
         try self.init(pem: PEMFile.read(file))

@@ -5,6 +5,8 @@ import Foundation
 public enum PKIError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Text that should have held a PEM certificate or key did not parse.
     case invalidPEM(what: String, openSSL: String)
+    /// Bytes that should have held a DER certificate did not parse.
+    case invalidDER(what: String, openSSL: String)
     /// OpenSSL failed while generating a key, building or signing a certificate.
     case openSSL(operation: String, openSSL: String)
     /// The private key does not belong to the certificate.
@@ -30,6 +32,8 @@ public enum PKIError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .invalidPEM(let what, let openSSL):
             return "invalid PEM \(what)" + Self.suffix(openSSL)
+        case .invalidDER(let what, let openSSL):
+            return "invalid DER \(what)" + Self.suffix(openSSL)
         case .openSSL(let operation, let openSSL):
             return "\(operation) failed" + Self.suffix(openSSL)
         case .keyMismatch(let what):

@@ -15,7 +15,9 @@ struct SubjectAlternativeNames {
     var ipAddresses: [String]
 
     init(identity: NodeIdentity, dnsNames: [String], ipAddresses: [String]) throws {
-        for (label, value) in [("cluster", identity.cluster), ("name", identity.name)] + (identity.region.map { [("region", $0)] } ?? []) {
+        var components = [("cluster", identity.cluster), ("name", identity.name)]
+        if let region = identity.region { components.append(("region", region)) }
+        for (label, value) in components {
             guard NodeIdentity.isValidComponent(value) else {
                 throw PKIError.invalidName("invalid \(label) '\(value)' (1-128 letters, digits, '-', '_', '.')")
             }

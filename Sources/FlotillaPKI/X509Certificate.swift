@@ -9,6 +9,16 @@ enum X509Certificate {
         return certificate
     }
 
+    static func parse(der: [UInt8], what: String) throws -> OpaquePointer {
+        OpenSSLErrorQueue.clear()
+        let certificate = der.withUnsafeBufferPointer { buffer -> OpaquePointer? in
+            var cursor = buffer.baseAddress
+            return d2i_X509(nil, &cursor, buffer.count)
+        }
+        guard let certificate else { throw PKIError.invalidDER(what: what, openSSL: OpenSSLErrorQueue.drain()) }
+        return certificate
+    }
+
     static func pem(_ certificate: OpaquePointer) throws -> String {
         OpenSSLErrorQueue.clear()
         return try MemoryBIO.writing("encoding a certificate") { bio in

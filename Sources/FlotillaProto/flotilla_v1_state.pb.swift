@@ -521,6 +521,10 @@ public nonisolated struct Flotilla_V1_Command: Sendable {
 
     public var reason: String = String()
 
+    /// The worker's own DrainNotice: it ends with that process, so the worker
+    /// takes work again once it registers anew. An operator's drain persists.
+    public var fromWorker: Bool = false
+
     public var unknownFields = SwiftProtobuf.UnknownStorage()
 
     public init() {}
@@ -767,10 +771,12 @@ public nonisolated struct Flotilla_V1_WorkerRecord: Sendable {
 
   public var state: Flotilla_V1_WorkerState = .unspecified
 
-  /// survives SUSPECT and re-registration
+  /// survives SUSPECT (and, by an operator, re-registration)
   public var draining: Bool = false
 
   public var drainReason: String = String()
+
+  public var drainByOperator: Bool = false
 
   public var gpus: [Flotilla_V1_Gpu] = []
 
@@ -1588,7 +1594,7 @@ nonisolated extension Flotilla_V1_Command.MarkWorkerLost: SwiftProtobuf.Message,
 
 nonisolated extension Flotilla_V1_Command.DrainWorker: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = Flotilla_V1_Command.protoMessageName + ".DrainWorker"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}worker_id\0\u{1}reason\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}worker_id\0\u{1}reason\0\u{3}from_worker\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1598,6 +1604,7 @@ nonisolated extension Flotilla_V1_Command.DrainWorker: SwiftProtobuf.Message, Sw
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.workerID) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.fromWorker) }()
       default: break
       }
     }
@@ -1610,12 +1617,16 @@ nonisolated extension Flotilla_V1_Command.DrainWorker: SwiftProtobuf.Message, Sw
     if !self.reason.isEmpty {
       try visitor.visitSingularStringField(value: self.reason, fieldNumber: 2)
     }
+    if self.fromWorker != false {
+      try visitor.visitSingularBoolField(value: self.fromWorker, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Flotilla_V1_Command.DrainWorker, rhs: Flotilla_V1_Command.DrainWorker) -> Bool {
     if lhs.workerID != rhs.workerID {return false}
     if lhs.reason != rhs.reason {return false}
+    if lhs.fromWorker != rhs.fromWorker {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2023,7 +2034,7 @@ nonisolated extension Flotilla_V1_AttemptRecord: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Flotilla_V1_WorkerRecord: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".WorkerRecord"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}sequence\0\u{1}name\0\u{1}state\0\u{1}draining\0\u{3}drain_reason\0\u{1}gpus\0\u{1}models\0\u{1}labels\0\u{1}region\0\u{1}software\0\u{1}address\0\u{3}registered_unix_ms\0\u{3}last_heartbeat_unix_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}sequence\0\u{1}name\0\u{1}state\0\u{1}draining\0\u{3}drain_reason\0\u{1}gpus\0\u{1}models\0\u{1}labels\0\u{1}region\0\u{1}software\0\u{1}address\0\u{3}registered_unix_ms\0\u{3}last_heartbeat_unix_ms\0\u{3}drain_by_operator\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2045,6 +2056,7 @@ nonisolated extension Flotilla_V1_WorkerRecord: SwiftProtobuf.Message, SwiftProt
       case 12: try { try decoder.decodeSingularStringField(value: &self.address) }()
       case 13: try { try decoder.decodeSingularUInt64Field(value: &self.registeredUnixMs) }()
       case 14: try { try decoder.decodeSingularUInt64Field(value: &self.lastHeartbeatUnixMs) }()
+      case 15: try { try decoder.decodeSingularBoolField(value: &self.drainByOperator) }()
       default: break
       }
     }
@@ -2093,6 +2105,9 @@ nonisolated extension Flotilla_V1_WorkerRecord: SwiftProtobuf.Message, SwiftProt
     if self.lastHeartbeatUnixMs != 0 {
       try visitor.visitSingularUInt64Field(value: self.lastHeartbeatUnixMs, fieldNumber: 14)
     }
+    if self.drainByOperator != false {
+      try visitor.visitSingularBoolField(value: self.drainByOperator, fieldNumber: 15)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2103,6 +2118,7 @@ nonisolated extension Flotilla_V1_WorkerRecord: SwiftProtobuf.Message, SwiftProt
     if lhs.state != rhs.state {return false}
     if lhs.draining != rhs.draining {return false}
     if lhs.drainReason != rhs.drainReason {return false}
+    if lhs.drainByOperator != rhs.drainByOperator {return false}
     if lhs.gpus != rhs.gpus {return false}
     if lhs.models != rhs.models {return false}
     if lhs.labels != rhs.labels {return false}

@@ -49,10 +49,10 @@ enum SSLContextLoader {
         guard SSL_CTX_use_certificate_chain_file(context, configuration.certificatePath) == 1 else {
             throw TLSError.cannotLoad(.certificateChain, path: configuration.certificatePath, openSSL: OpenSSLErrorStack.drain())
         }
-        guard SSL_CTX_use_PrivateKey_file(context, configuration.privateKeyPath, SSL_FILETYPE_PEM) == 1 else {
-            throw TLSError.cannotLoad(.privateKey, path: configuration.privateKeyPath, openSSL: OpenSSLErrorStack.drain())
-        }
-        guard SSL_CTX_check_private_key(context) == 1 else {
+        let key = try readPrivateKey(configuration.privateKeyPath)
+        defer { EVP_PKEY_free(key) }
+        // Installing a key that is not the certificate's fails here (OpenSSL 3 checks on use).
+        guard SSL_CTX_use_PrivateKey(context, key) == 1, SSL_CTX_check_private_key(context) == 1 else {
             throw TLSError.keyMismatch(
                 certificatePath: configuration.certificatePath, privateKeyPath: configuration.privateKeyPath,
                 openSSL: OpenSSLErrorStack.drain())
@@ -67,5 +67,18 @@ enum SSLContextLoader {
             }
             SSL_CTX_set_client_CA_list(context, names)
         }
+    }
+
+    /// Parsed apart from installing it, so an unreadable key and a mismatched one are told apart.
+    private static func readPrivateKey(_ path: String) throws -> OpaquePointer {
+        OpenSSLErrorStack.clear()
+        guard let file = BIO_new_file(path, "r") else {
+            throw TLSError.cannotLoad(.privateKey, path: path, openSSL: OpenSSLErrorStack.drain())
+        }
+        defer { BIO_free(file) }
+        guard let key = PEM_read_bio_PrivateKey(file, nil, nil, nil) else {
+            throw TLSError.cannotLoad(.privateKey, path: path, openSSL: OpenSSLErrorStack.drain())
+        }
+        return key
     }
 }

@@ -77,3 +77,4 @@ private func runProcessBlocking(
         stderr: (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "",
         timedOut: timedOut)
 }
+

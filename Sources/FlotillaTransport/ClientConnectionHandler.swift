@@ -163,7 +163,10 @@ final class ClientConnectionHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
-        guard frame.flags.contains(.response) else { return }  // this side serves nothing
+        guard frame.flags.contains(.response) else {
+            answerPing(frame)  // the only request a client serves
+            return
+        }
         guard let entry = pending[frame.correlationID] else { return }  // late answer after a deadline
         let envelope: Envelope
         do {
@@ -193,6 +196,15 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 }
             }
         }
+    }
+
+    private func answerPing(_ frame: Frame) {
+        guard frame.kind == .ping, frame.correlationID != 0,
+            let ping = (try? Envelope(frame: frame))?.message(as: Flotilla_V1_Ping.self)
+        else { return }
+        var pong = Flotilla_V1_Pong()
+        pong.sentUnixMs = ping.sentUnixMs
+        write(pong, correlationID: frame.correlationID, flags: .response)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

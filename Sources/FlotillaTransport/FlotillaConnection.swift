@@ -29,6 +29,7 @@ public final class FlotillaConnection: Sendable {
     ) async throws -> FlotillaConnection {
         let loop = group.next()
         let ready = loop.makePromise(of: Flotilla_V1_HelloAck.self)
+        let created = loop.makePromise(of: NIOLoopBound<ClientConnectionHandler>.self)
         let bootstrap = ClientBootstrap(group: loop)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
@@ -38,6 +39,7 @@ public final class FlotillaConnection: Sendable {
                     let handler = ClientConnectionHandler(local: local, expectedRole: expectedRole, configuration: configuration, ready: ready)
                     try channel.pipeline.syncOperations.addHandlers(FramedTLSPipeline.handlers(tls: tls, mode: .client, wire: configuration.wire))
                     try channel.pipeline.syncOperations.addHandler(handler)
+                    created.succeed(NIOLoopBound(handler, eventLoop: channel.eventLoop))
                 }
             }
         let channel: any Channel
@@ -45,6 +47,7 @@ public final class FlotillaConnection: Sendable {
             channel = try await bootstrap.connect(host: host, port: port).get()
         } catch {
             ready.fail(error)
+            created.fail(error)
             throw FlotillaError(.unavailable, "cannot connect to \(host):\(port): \(error)")
         }
         let timeout = loop.scheduleTask(in: configuration.handshakeTimeout) {
@@ -54,9 +57,7 @@ public final class FlotillaConnection: Sendable {
         do {
             let ack = try await ready.futureResult.get()
             timeout.cancel()
-            let handler = try await channel.eventLoop.submit {
-                NIOLoopBound(try channel.pipeline.syncOperations.handler(type: ClientConnectionHandler.self), eventLoop: channel.eventLoop)
-            }.get()
+            let handler = try await created.futureResult.get()
             return FlotillaConnection(channel: channel, server: ack, configuration: configuration, handler: handler)
         } catch {
             timeout.cancel()

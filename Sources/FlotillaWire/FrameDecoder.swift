@@ -37,6 +37,9 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
         else { return nil }
         state = .waitingForHeader
         var flags = header.flags
+        // STREAM without RESPONSE must not be sent, but is not malformed: it reads as a
+        // plain request or one-way message (PROTOCOL.md §3.2).
+        if !flags.contains(.response) { flags.remove(.stream) }
         if flags.contains(.compressed) {
             payload = try expand(payload)
             flags.remove(.compressed)

@@ -34,7 +34,10 @@ public struct FrameEncoder: Sendable {
     ) throws(WireError) -> (FrameHeader, ByteBuffer) {
         // The caller's `.compressed` bit means nothing: the encoder alone decides it.
         var flags = frame.flags.subtracting(.compressed)
-        guard FrameFlags.known.isSuperset(of: flags) else { throw .invalidFlags(frame.flags.rawValue) }
+        // Only known bits, and STREAM only on a response (PROTOCOL.md §3.2).
+        guard FrameFlags.known.isSuperset(of: flags), flags.contains(.response) || !flags.contains(.stream) else {
+            throw .invalidFlags(frame.flags.rawValue)
+        }
         let size = frame.payload.readableBytes
         // Refuse what the peer would refuse (and what the u32 length cannot say); a payload
         // within the limit stays within it compressed, as that form is only kept when smaller.

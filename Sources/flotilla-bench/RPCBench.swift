@@ -9,13 +9,13 @@ import NIOPosix
 
 /// Request/response round trips over mutual TLS on loopback with 1, 16 and 256
 /// concurrent connections: throughput and p50/p99 latency.
-struct RPCBench: AsyncParsableCommand {
+struct RPCBench: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "rpc", abstract: "Round trips per second over mutual TLS on loopback.")
 
     @Option(help: "Seconds per case.") var seconds: Double = 3
     @Option(parsing: .upToNextOption, help: "Concurrent connections per case.") var connections: [Int] = [1, 16, 256]
 
-    func run() async throws {
+    func measure() async throws {
         let pki = try BenchPKI()
         defer { pki.remove() }
         let server = try await FlotillaServer.start(

@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// `flotilla-bench`: prints the figures the README's performance section quotes.
 /// Run it in release: `swift run -c release flotilla-bench wire`.
-struct FlotillaBench: AsyncParsableCommand {
+struct FlotillaBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flotilla-bench",
         abstract: "Flotilla benchmarks (run with -c release).",
@@ -10,4 +10,15 @@ struct FlotillaBench: AsyncParsableCommand {
     )
 }
 
-await FlotillaBench.main()
+// The async benchmark is dispatched by hand: ArgumentParser's synchronous entry point
+// would only print its help.
+do {
+    var command = try FlotillaBench.parseAsRoot()
+    if let rpc = command as? RPCBench {
+        try await rpc.measure()
+    } else {
+        try command.run()
+    }
+} catch {
+    FlotillaBench.exit(withError: error)
+}

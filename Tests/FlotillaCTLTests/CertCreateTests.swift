@@ -9,7 +9,9 @@ import Testing
     static func withCA(_ body: (TemporaryDirectory) async throws -> Void) async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let created = try await flotillactl(["tls", "ca", "create", "--dir", directory.appending("ca").path, "--cluster", "prod"])
+        let created = try await flotillactl([
+            "tls", "ca", "create", "--dir", directory.appending("ca").path, "--cluster", "prod",
+        ])
         try #require(created.status == 0, "\(created.stderr)")
         try await body(directory)
     }
@@ -54,11 +56,12 @@ import Testing
                 "--ca-dir", directory.appending("ca").path, "--out", out.path,
             ])
             #expect(result.status == 0, "\(result.stderr)")
-            let names = try await openssl(["x509", "-in", out.appendingPathComponent("cert.pem").path, "-noout", "-ext", "subjectAltName"])
+            let cert = out.appendingPathComponent("cert.pem").path
+            let names = try await openssl(["x509", "-in", cert, "-noout", "-ext", "subjectAltName"])
             #expect(names.stdout.contains("URI:flotilla://prod/coordinator/c1"))
             #expect(names.stdout.contains("DNS:c1.flotilla.internal, DNS:localhost"))
             #expect(names.stdout.contains("IP Address:10.1.2.3, IP Address:0:0:0:0:0:0:0:1"))
-            let soon = try await openssl(["x509", "-in", out.appendingPathComponent("cert.pem").path, "-noout", "-checkend", "\(11 * 86_400)"])
+            let soon = try await openssl(["x509", "-in", cert, "-noout", "-checkend", "\(11 * 86_400)"])
             #expect(soon.status != 0)
         }
     }
@@ -78,7 +81,10 @@ import Testing
 
     @Test(arguments: [
         (["--name", "bad name"], "flotillactl: invalid name 'bad name' (1-128 letters, digits, '-', '_', '.')\n"),
-        (["--name", "w1", "--region", "eu/west"], "flotillactl: invalid region 'eu/west' (1-128 letters, digits, '-', '_', '.')\n"),
+        (
+            ["--name", "w1", "--region", "eu/west"],
+            "flotillactl: invalid region 'eu/west' (1-128 letters, digits, '-', '_', '.')\n"
+        ),
         (["--name", "w1", "--dns", "a,b"], "flotillactl: invalid DNS name 'a,b'\n"),
         (["--name", "w1", "--ip", "10.0.0.300"], "flotillactl: invalid IP address '10.0.0.300'\n"),
         (["--name", "w1", "--days", "0"], "flotillactl: invalid --days 0 (must be at least 1)\n"),
@@ -87,7 +93,8 @@ import Testing
         try await Self.withCA { directory in
             let out = directory.appending("w")
             let result = try await flotillactl(
-                ["tls", "cert", "create", "--role", "worker", "--ca-dir", directory.appending("ca").path, "--out", out.path] + extra)
+                ["tls", "cert", "create", "--role", "worker", "--ca-dir", directory.appending("ca").path, "--out", out.path]
+                    + extra)
             #expect(result.status != 0)
             #expect(result.stderr == message)
             #expect(!FileManager.default.fileExists(atPath: out.path))

@@ -34,6 +34,21 @@ import Testing
         }
     }
 
+    @Test func derParsesLikePEMAndGarbageDERIsATypedError() throws {
+        let ca = try CertificateAuthority.generate(cluster: "a")
+        let issued = try ca.issue(identity: NodeIdentity(cluster: "a", role: .worker, name: "w1"))
+        let body = issued.certificatePEM.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
+        let der = try #require(Data(base64Encoded: body))
+        #expect(try CertificateInfo(der: Array(der)) == CertificateInfo(pem: issued.certificatePEM))
+        #expect {
+            try CertificateInfo(der: Array(der.prefix(100)))
+        } throws: { error in
+            guard case PKIError.invalidDER(what: "certificate", _) = error else { return false }
+            return true
+        }
+        #expect(throws: PKIError.self) { try CertificateInfo(der: []) }
+    }
+
     @Test func errorsDescribeThemselves() {
         #expect(PKIError.fileExists(path: "/x/ca.pem").description == "/x/ca.pem already exists")
         #expect(

@@ -31,9 +31,8 @@ import Testing
         let files = try pki.node(.worker, "w1")
         let info = try CertificateInfo(contentsOf: files.certificate)
         #expect(info.identity == NodeIdentity(cluster: "test", role: .worker, name: "w1"))
-        let key = try String(contentsOf: files.privateKey, encoding: .utf8)
-        _ = try CertificateAuthority(certificatePEM: pki.authority.certificatePEM, privateKeyPEM: pki.authority.privateKeyPEM)
-        #expect(key.hasPrefix("-----BEGIN PRIVATE KEY-----"))
+        try pki.authority.verify(certificatePEM: String(contentsOf: files.certificate, encoding: .utf8))
+        #expect(try String(contentsOf: files.privateKey, encoding: .utf8).hasPrefix("-----BEGIN PRIVATE KEY-----"))
         let staging = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix(".staging") }
         #expect(staging.isEmpty)
     }

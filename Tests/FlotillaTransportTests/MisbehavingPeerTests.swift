@@ -53,14 +53,14 @@ import Testing
         let harness = try TransportHarness()
         defer { harness.directory.remove() }
         var configuration = TransportConfiguration()
-        configuration.idleTimeout = .milliseconds(400)
+        configuration.idleTimeout = .seconds(1)
         let server = try await harness.server(service: TestService(), configuration: configuration)
         // This client believes the idle timeout is long, so it never pings: closed.
         let silent = try await harness.connect(to: server, as: .client, "silent")
         #expect(await RawPeer.closedByPeer(silent.channel, within: .seconds(5)))
         // This one pings every idle/3: still open after several idle periods.
         let chatty = try await harness.connect(to: server, as: .client, "chatty", configuration: configuration)
-        try await Task.sleep(nanoseconds: 1_500_000_000)
+        try await Task.sleep(nanoseconds: 3_000_000_000)
         #expect(chatty.isActive)
         await chatty.close()
         await server.close()

@@ -77,6 +77,15 @@ import Testing
         #expect(try Wire.decode(try Wire.encode([frame])).first?.flags == .response)
         frame.flags = FrameFlags(rawValue: 0x80)
         #expect(throws: WireError.invalidFlags(0x80)) { try Wire.encode([frame]) }
+        frame.flags = .stream
+        #expect(throws: WireError.invalidFlags(0x04)) { try Wire.encode([frame]) }
+    }
+
+    @Test func streamWithoutResponseReadsAsAPlainRequest() throws {
+        var bytes = Wire.header(length: 0, flags: FrameFlags.stream.rawValue, kind: MessageKind.ack.rawValue)
+        #expect(try Wire.decode(bytes).map(\.flags) == [[]])
+        bytes = Wire.header(length: 0, flags: 0x06, kind: MessageKind.ack.rawValue)
+        #expect(try Wire.decode(bytes).map(\.flags) == [[.response, .stream]])
     }
 
     @Test func emptyPayloadsCompleteWithoutWaitingForMoreBytes() throws {

@@ -48,7 +48,7 @@ enum VectorFile {
             # Flotilla wire protocol version 1: frame test vectors (see proto-spec/PROTOCOL.md).
             #
             # Blocks are separated by blank lines. Each has "vector:" (a name) and "description:",
-            # then either the decoded frame: "kind:" (number and protobuf message), "flags:" (as
+            # then either the decoded frame: "kind:" (message name and number), "flags:" (as
             # on the wire), "correlation-id:", "message:" (protobuf JSON mapping); or the "error:"
             # a decoder must report. Then "hex:" and the frame bytes to the end of the block,
             # whitespace not significant; the first hex line of a frame is its 16-byte header
@@ -98,9 +98,9 @@ enum VectorFile {
         return String(text.dropLast())
     }
 
-    /// The number and the protobuf message name, e.g. "8 flotilla.v1.StreamEnd".
+    /// The message name with a lower-case first letter and the number, e.g. "streamEnd (8)".
     static func describe(_ kind: MessageKind) -> String {
-        "\(kind.rawValue) \(kind.messageType.protoMessageName)"
+        "\(kind) (\(kind.rawValue))"
     }
 
     static func describe(_ flags: FrameFlags) -> String {
@@ -123,7 +123,7 @@ enum VectorFile {
         case .corruptCompressedPayload: return "corruptCompressedPayload"
         case .truncatedFrame(let received, let expected):
             return "truncatedFrame(received: \(received), expected: \(expected))"
-        case .undecodableMessage(let kind, _): return "undecodableMessage(kind: \(describe(kind)))"
+        case .undecodableMessage(let kind, _): return "undecodableMessage(kind: \(kind))"
         case .unencodableMessage: return "unencodableMessage"
         }
     }

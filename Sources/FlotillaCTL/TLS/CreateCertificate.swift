@@ -64,7 +64,8 @@ struct CreateCertificate: ParsableCommand {
         } catch PKIError.fileExists(let path) {
             throw CommandFailure("\(path) already exists; use --force to replace it")
         }
-        print("==> Certificate for \(identity.uri) saved to: \(directory.appendingPathComponent(IssuedCertificate.certificateFileName).path)")
+        let certificateFile = directory.appendingPathComponent(IssuedCertificate.certificateFileName)
+        print("==> Certificate for \(identity.uri) saved to: \(certificateFile.path)")
         print("==> Private key saved to: \(directory.appendingPathComponent(IssuedCertificate.privateKeyFileName).path)")
         print("==> CA certificate saved to: \(directory.appendingPathComponent(IssuedCertificate.caCertificateFileName).path)")
     }

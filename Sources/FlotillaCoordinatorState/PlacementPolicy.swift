@@ -1,0 +1,58 @@
+import FlotillaProto
+
+/// One queued job placed on GPUs of one worker.
+public struct Placement: Hashable, Sendable {
+    public var jobID: JobID
+    public var workerID: WorkerID
+    public var gpuIndices: [UInt32]
+
+    public init(jobID: JobID, workerID: WorkerID, gpuIndices: [UInt32]) {
+        self.jobID = jobID
+        self.workerID = workerID
+        self.gpuIndices = gpuIndices
+    }
+}
+
+/// Chooses where queued jobs run. Pure: the planner calls it with the state
+/// and the workers that may take work now; the scheduling-policy issue
+/// replaces the FIFO policy with tiers, fair share and bin packing.
+public protocol PlacementPolicy: Sendable {
+    /// Placements in the order to propose them; none may share a GPU.
+    func place(_ state: CoordinatorState, on workers: [Worker]) -> [Placement]
+}
+
+/// Queue order, first worker (in registration order) that fits: the model,
+/// the labels, and the GPU count and type, all on one worker. A job whose
+/// last attempt ended badly on a worker goes elsewhere when it can. Honors
+/// the tenant's `max_gpus` quota.
+public struct FIFOPlacement: PlacementPolicy {
+    public init() {}
+
+    public func place(_ state: CoordinatorState, on workers: [Worker]) -> [Placement] {
+        var candidates = workers
+        var gpusByTenant: [String: Int] = [:]
+        for job in state.runningJobs { gpusByTenant[job.tenant, default: 0] += job.liveAttempt?.gpuIndices.count ?? 0 }
+
+        var placements: [Placement] = []
+        for job in state.queuedJobs {
+            candidates.removeAll { $0.allocations.count == $0.gpus.count }
+            if candidates.isEmpty { break }
+            let count = Int(job.spec.gpuCount)
+            if let quota = state.tenant(job.tenant), quota.maxGpus > 0,
+               gpusByTenant[job.tenant, default: 0] + count > Int(quota.maxGpus) { continue }
+            let avoid = job.currentAttempt?.workerID
+            let fitting = candidates.indices.filter { position in
+                let worker = candidates[position]
+                return worker.serves(model: job.spec.model) && worker.satisfies(labels: job.spec.labels)
+                    && worker.freeGPUs(ofType: job.spec.gpuType).count >= count
+            }
+            guard let chosen = fitting.first(where: { candidates[$0].id != avoid }) ?? fitting.first else { continue }
+            let gpus = candidates[chosen].freeGPUs(ofType: job.spec.gpuType).prefix(count).map(\.index)
+            // Mark the GPUs taken in our copy so that later jobs see them held.
+            for index in gpus { candidates[chosen].allocations[index] = job.id }
+            gpusByTenant[job.tenant, default: 0] += count
+            placements.append(Placement(jobID: job.id, workerID: candidates[chosen].id, gpuIndices: Array(gpus)))
+        }
+        return placements
+    }
+}
