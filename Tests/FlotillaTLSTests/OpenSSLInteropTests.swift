@@ -42,12 +42,12 @@ struct OpenSSLInteropTests {
 
     @Test func sClientWithoutACertificateIsRefused() async throws {
         let server = try await Loopback.server(cluster.context(.coordinator, "c1", mode: .server))
-        let result = try await sClient(port: server.port, ["-tls1_3"])
+        // In TLS 1.3 the client finishes first, so only the server's verdict is certain.
+        _ = try await sClient(port: server.port, ["-tls1_3"])
 
         let refusal = try #require(try await server.observations.error() as? TLSError)
         guard case .handshakeFailed(let stack) = refusal else { Issue.record("unexpected \(refusal)"); return }
         #expect(stack.contains { $0.contains("peer did not return a certificate") }, "\(stack)")
-        #expect(result.stdout.contains("certificate required") || result.stderr.contains("certificate required"), "\(result.stderr)")
         await server.close()
     }
 
