@@ -73,14 +73,14 @@ import Testing
         let server = try await harness.server(service: TestService())
         let client = try await harness.connect(to: server, as: .client, "alice")
         var slow = Flotilla_V1_GetJobRequest()
-        slow.jobID = "slow"
+        slow.jobID = "stuck"
         let started = ContinuousClock.now
         await #expect {
             _ = try await client.request(slow, timeout: .milliseconds(100))
         } throws: { error in
             (error as? FlotillaError)?.code == .deadlineExceeded
         }
-        #expect(ContinuousClock.now - started < .seconds(1.5))
+        #expect(ContinuousClock.now - started < .seconds(20))  // the answer would take 30 s
         await client.close()
         await server.close()
     }

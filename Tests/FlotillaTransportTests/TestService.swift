@@ -30,6 +30,9 @@ final class TestService: FlotillaService {
             response.job.spec = submit.spec
             response.job.state = .queued
             return .message(response)
+        case let get as Flotilla_V1_GetJobRequest where get.jobID == "stuck":
+            try? await Task.sleep(nanoseconds: 30_000_000_000)
+            return .failure(FlotillaError(.notFound, "stuck job"))
         case let get as Flotilla_V1_GetJobRequest where get.jobID == "slow":
             try? await Task.sleep(nanoseconds: 2_000_000_000)
             return .failure(FlotillaError(.notFound, "slow job"))
