@@ -56,24 +56,26 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         let promise = context!.eventLoop.makePromise(of: Envelope.self)
         pending[id] = .unary(promise, nil)
         let expectedRole = self.expectedRole
-        promise.futureResult.whenComplete { [weak self] result in
-            guard let self else { return }
+        // Callbacks run on this handler's event loop, so the loop-bound reference is safe.
+        let bound = NIOLoopBound(self, eventLoop: promise.futureResult.eventLoop)
+        promise.futureResult.whenComplete { result in
+            let handler = bound.value
             switch result {
             case .failure(let error):
-                self.settleReady(.failure(error))
+                handler.settleReady(.failure(error))
             case .success(let envelope):
                 if let reject = envelope.message(as: Flotilla_V1_Reject.self) {
-                    self.settleReady(.failure(FlotillaError(reject.code, "handshake rejected: \(reject.message)")))
+                    handler.settleReady(.failure(FlotillaError(reject.code, "handshake rejected: \(reject.message)")))
                 } else if let ack = envelope.message(as: Flotilla_V1_HelloAck.self) {
-                    if let error = HandshakeNegotiation.verifyServer(ack, certified: self.certifiedServer, expectedRole: expectedRole) {
-                        self.settleReady(.failure(error))
-                        self.context?.close(promise: nil)
+                    if let error = HandshakeNegotiation.verifyServer(ack, certified: handler.certifiedServer, expectedRole: expectedRole) {
+                        handler.settleReady(.failure(error))
+                        handler.context?.close(promise: nil)
                     } else {
-                        self.startKeepAlive()
-                        self.settleReady(.success(ack))
+                        handler.startKeepAlive()
+                        handler.settleReady(.success(ack))
                     }
                 } else {
-                    self.settleReady(.failure(FlotillaError(.unauthenticated, "the server answered Hello with \(envelope.kind)")))
+                    handler.settleReady(.failure(FlotillaError(.unauthenticated, "the server answered Hello with \(envelope.kind)")))
                 }
             }
         }
@@ -88,11 +90,13 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     private func startKeepAlive() {
         guard let context else { return }
         let interval = configuration.keepAliveInterval
-        keepAlive = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [weak self] _ in
-            guard let self, NIODeadline.now() - self.lastWrite >= interval else { return }
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        keepAlive = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+            let handler = bound.value
+            guard NIODeadline.now() - handler.lastWrite >= interval else { return }
             var ping = Flotilla_V1_Ping()
             ping.sentUnixMs = UInt64(max(0, NIODeadline.now().uptimeNanoseconds / 1_000_000))
-            _ = self.write(ping, correlationID: 0, flags: [])
+            _ = handler.write(ping, correlationID: 0, flags: [])
         }
     }
 
@@ -120,8 +124,9 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         if let closedError { return promise.fail(closedError) }
         let id = allocateID()
         if let error = write(message, correlationID: id, flags: []) { return promise.fail(error) }
-        let deadline = context!.eventLoop.scheduleTask(in: timeout) { [weak self] in
-            guard let self, case .unary(let promise, _) = self.pending.removeValue(forKey: id) else { return }
+        let bound = NIOLoopBound(self, eventLoop: context!.eventLoop)
+        let deadline = context!.eventLoop.scheduleTask(in: timeout) {
+            guard case .unary(let promise, _) = bound.value.pending.removeValue(forKey: id) else { return }
             promise.fail(FlotillaError(.deadlineExceeded, "no answer within \(timeout.nanoseconds / 1_000_000) ms"))
         }
         pending[id] = .unary(promise, deadline)

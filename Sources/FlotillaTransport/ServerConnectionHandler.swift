@@ -47,12 +47,13 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
 
     private func armHandshakeTimer(context: ChannelHandlerContext) {
         guard handshakeTimer == nil else { return }
-        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        handshakeTimer = context.eventLoop.scheduleTask(in: negotiation.configuration.handshakeTimeout) { [weak self] in
-            guard let self, case .awaitingHello = self.state else { return }
-            self.logger.info("handshake timed out; closing")
-            self.state = .closed
-            bound.value.close(promise: nil)
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        handshakeTimer = context.eventLoop.scheduleTask(in: negotiation.configuration.handshakeTimeout) {
+            let (handler, context) = bound.value
+            guard case .awaitingHello = handler.state else { return }
+            handler.logger.info("handshake timed out; closing")
+            handler.state = .closed
+            context.close(promise: nil)
         }
     }
 
@@ -105,7 +106,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
             context.close(promise: nil)
             return
         }
-        context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in context.close(promise: nil) }
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in bound.value.close(promise: nil) }
     }
 
     private func serve(context: ChannelHandlerContext, frame: Frame, peer: PeerInfo) {
