@@ -7,12 +7,18 @@ let package = Package(
     products: [
         .executable(name: "flotillactl", targets: ["flotillactl"]),
         .executable(name: "flotilla-bench", targets: ["flotilla-bench"]),
+        .executable(name: "flotilla-coordinator", targets: ["flotilla-coordinator"]),
+        .executable(name: "flotilla-worker", targets: ["flotilla-worker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // System libraries: OpenSSL 3 (TLS, certificates) and LZ4 (frame compression).
@@ -69,8 +75,9 @@ let package = Package(
         .target(
             name: "FlotillaCTL",
             dependencies: [
-                "FlotillaPKI", "FlotillaTransport",
+                "FlotillaPKI", "FlotillaTransport", "FlotillaTLS", "FlotillaProto", "FlotillaWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
         // The coordinator's durable log: CRC32C-checked segments, group commit, snapshots.
@@ -82,6 +89,45 @@ let package = Package(
         .target(
             name: "FlotillaCoordinatorState",
             dependencies: ["FlotillaProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
+        // YAML configuration with FLOTILLA_* environment overrides and errors that name the key.
+        .target(name: "FlotillaConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // The coordinator process: log + state machine + planner behind the protocol, metrics, health.
+        .target(
+            name: "FlotillaCoordinator",
+            dependencies: [
+                "FlotillaConfig", "FlotillaCoordinatorState", "FlotillaLog", "FlotillaTransport",
+                "FlotillaTLS", "FlotillaPKI", "FlotillaProto", "FlotillaWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The worker process: registration, heartbeats, directives, process and simulated executors.
+        .target(
+            name: "FlotillaWorker",
+            dependencies: [
+                "FlotillaConfig", "FlotillaTransport", "FlotillaTLS", "FlotillaPKI", "FlotillaProto",
+                "FlotillaWire", "COpenSSL",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "flotilla-coordinator",
+            dependencies: ["FlotillaCoordinator", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "flotilla-worker",
+            dependencies: ["FlotillaWorker", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "flotillactl", dependencies: ["FlotillaCTL"]),
         .executableTarget(
@@ -133,6 +179,25 @@ let package = Package(
             ]
         ),
         .testTarget(name: "FlotillaCoordinatorStateTests", dependencies: ["FlotillaCoordinatorState", "FlotillaProto"]),
-        .testTarget(name: "FlotillaCTLTests", dependencies: ["FlotillaTestSupport", "FlotillaTransport"]),
+        .testTarget(name: "FlotillaCTLTests", dependencies: ["FlotillaTestSupport", "FlotillaTransport", "FlotillaCTL", "FlotillaProto"]),
+        .testTarget(name: "FlotillaConfigTests", dependencies: ["FlotillaConfig"]),
+        .testTarget(
+            name: "FlotillaWorkerTests",
+            dependencies: ["FlotillaWorker", "FlotillaTestSupport", "FlotillaProto", "FlotillaTransport", "FlotillaConfig"]
+        ),
+        .testTarget(
+            name: "FlotillaCoordinatorTests",
+            dependencies: [
+                "FlotillaCoordinator", "FlotillaCoordinatorState", "FlotillaConfig", "FlotillaTestSupport",
+                "FlotillaTransport", "FlotillaProto", "FlotillaTLS", "FlotillaPKI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // Real processes on loopback: coordinator, workers and flotillactl started, killed and paused.
+        .testTarget(
+            name: "FlotillaClusterTests",
+            dependencies: ["FlotillaTestSupport", "FlotillaTransport", "FlotillaProto", "FlotillaTLS", "FlotillaPKI"]
+        ),
     ]
 )

@@ -372,6 +372,9 @@ public nonisolated struct Flotilla_V1_AttemptResult: Sendable {
 
   public var step: UInt64 = 0
 
+  /// resume_from failed its size/SHA-256 check: drop it, restart from step 0
+  public var checkpointUnusable: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1036,7 +1039,7 @@ nonisolated extension Flotilla_V1_CheckpointReport: SwiftProtobuf.Message, Swift
 
 nonisolated extension Flotilla_V1_AttemptResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AttemptResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}token\0\u{1}state\0\u{3}exit_code\0\u{1}error\0\u{1}retryable\0\u{3}model_fault\0\u{1}step\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}token\0\u{1}state\0\u{3}exit_code\0\u{1}error\0\u{1}retryable\0\u{3}model_fault\0\u{1}step\0\u{3}checkpoint_unusable\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1052,6 +1055,7 @@ nonisolated extension Flotilla_V1_AttemptResult: SwiftProtobuf.Message, SwiftPro
       case 6: try { try decoder.decodeSingularBoolField(value: &self.retryable) }()
       case 7: try { try decoder.decodeSingularBoolField(value: &self.modelFault) }()
       case 8: try { try decoder.decodeSingularUInt64Field(value: &self.step) }()
+      case 9: try { try decoder.decodeSingularBoolField(value: &self.checkpointUnusable) }()
       default: break
       }
     }
@@ -1086,6 +1090,9 @@ nonisolated extension Flotilla_V1_AttemptResult: SwiftProtobuf.Message, SwiftPro
     if self.step != 0 {
       try visitor.visitSingularUInt64Field(value: self.step, fieldNumber: 8)
     }
+    if self.checkpointUnusable != false {
+      try visitor.visitSingularBoolField(value: self.checkpointUnusable, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1098,6 +1105,7 @@ nonisolated extension Flotilla_V1_AttemptResult: SwiftProtobuf.Message, SwiftPro
     if lhs.retryable != rhs.retryable {return false}
     if lhs.modelFault != rhs.modelFault {return false}
     if lhs.step != rhs.step {return false}
+    if lhs.checkpointUnusable != rhs.checkpointUnusable {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

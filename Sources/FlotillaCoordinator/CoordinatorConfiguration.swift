@@ -1,0 +1,66 @@
+import FlotillaConfig
+import FlotillaCoordinatorState
+import FlotillaTransport
+
+/// Everything `flotilla-coordinator` reads from its YAML file (every key
+/// overridable by `FLOTILLA_<KEY>`; see cluster-configs/coordinator.yaml).
+public struct CoordinatorConfiguration: Sendable {
+    public var name = "coordinator-1"
+    public var cluster = "flotilla"
+    public var region = ""
+    /// Where the protocol (mutual TLS) is served.
+    public var listen = Endpoint(host: "127.0.0.1", port: 7400)
+    /// Where /metrics, /healthz and /readyz are served (plain HTTP).
+    public var httpListen = Endpoint(host: "127.0.0.1", port: 9400)
+    public var dataDirectory = "./flotilla-data/coordinator"
+    public var certificatePath = ""
+    public var privateKeyPath = ""
+    public var trustRootsPath = ""
+    public var health = HealthPolicy()
+    /// How often the leader plans (health marks, stalls, placement).
+    public var schedulerTickMs: UInt64 = 200
+    /// A snapshot after this many applied entries bounds restart time and disk.
+    public var snapshotEvery: UInt64 = 10_000
+    public var segmentSize = 64 << 20
+
+    public init() {}
+
+    /// Reads every key, then rejects keys nobody read.
+    public init(reader: ConfigReader) throws {
+        name = try reader.string("name", default: name)
+        cluster = try reader.string("cluster", default: cluster)
+        region = try reader.string("region", default: region)
+        listen = try Self.endpoint(reader, "listen", default: listen)
+        httpListen = try Self.endpoint(reader, "http_listen", default: httpListen)
+        dataDirectory = try reader.string("data_dir", default: dataDirectory)
+        certificatePath = try reader.requiredString("tls.cert")
+        privateKeyPath = try reader.requiredString("tls.key")
+        trustRootsPath = try reader.requiredString("tls.ca")
+
+        let interval = try reader.milliseconds("health.heartbeat_interval", default: 5_000, minimum: 10)
+        let missed = try reader.integer("health.missed_heartbeats", default: 2, in: 1...100)
+        let timeout = try reader.milliseconds("health.heartbeat_timeout", default: 15_000, minimum: 10)
+        guard timeout > interval else {
+            throw ConfigError(key: "health.heartbeat_timeout",
+                              "must be longer than health.heartbeat_interval (\(timeout) ms <= \(interval) ms)")
+        }
+        let stall = try reader.milliseconds("health.stall_timeout", default: 60_000, minimum: 10)
+        let grace = try reader.milliseconds("health.restart_grace", default: timeout)
+        let checkpointGrace = try reader.milliseconds("health.checkpoint_grace", default: 15_000, minimum: 1)
+        health = HealthPolicy(heartbeatIntervalMs: interval, missedHeartbeatsBeforeSuspect: UInt64(missed),
+                              heartbeatTimeoutMs: timeout, stallTimeoutMs: stall, restartGraceMs: grace,
+                              checkpointGraceMs: UInt32(clamping: checkpointGrace))
+        schedulerTickMs = try reader.milliseconds("scheduler.tick", default: schedulerTickMs, minimum: 1)
+        snapshotEvery = UInt64(try reader.integer("log.snapshot_every", default: Int(snapshotEvery), in: 10...100_000_000))
+        segmentSize = try reader.integer("log.segment_bytes", default: segmentSize, in: (1 << 16)...(1 << 30))
+        try reader.finish()
+    }
+
+    static func endpoint(_ reader: ConfigReader, _ key: String, default value: Endpoint) throws -> Endpoint {
+        let text = try reader.string(key, default: value.description)
+        guard let endpoint = Endpoint(text) else {
+            throw ConfigError(key: key, "expected host:port, got \"\(text)\"")
+        }
+        return endpoint
+    }
+}

@@ -1,0 +1,89 @@
+import FlotillaCoordinatorState
+import FlotillaProto
+import FlotillaTransport
+import SwiftProtobuf
+
+/// One worker's directive stream and the connection it lives on.
+struct DirectiveStream {
+    let connectionID: UInt64
+    let continuation: AsyncThrowingStream<any SwiftProtobuf.Message, any Error>.Continuation
+}
+
+extension CoordinatorCore {
+    /// Carries out what applying a command produced: directives to workers,
+    /// events to watchers, counters.
+    func deliver(_ outcome: CommandOutcome, of command: Flotilla_V1_Command) {
+        if case .submitJob = command.kind, outcome.isAccepted, !outcome.duplicate { metrics.jobSubmitted() }
+        for directive in outcome.directives {
+            directiveStreams[directive.workerID]?.continuation.yield(directive.directive)
+        }
+        for change in outcome.jobChanges {
+            let job = state.job(change.jobID)
+            if change.stateChanged, let job, job.isTerminal { metrics.jobFinished(job.state) }
+            guard let streams = watchers[change.jobID], !streams.isEmpty,
+                  let event = state.jobEvent(for: change, at: command.atUnixMs) else { continue }
+            for continuation in streams.values { continuation.yield(event) }
+            if job?.isTerminal == true {
+                for continuation in streams.values { continuation.finish() }
+                watchers[change.jobID] = nil
+            }
+        }
+    }
+
+    /// Opens the worker's directive stream, replacing an earlier one, and
+    /// replays what it must still hold (PROTOCOL.md §11.3).
+    func subscribeDirectives(_ workerID: WorkerID, connectionID: UInt64) -> AsyncThrowingStream<any SwiftProtobuf.Message, any Error> {
+        let (stream, continuation) = AsyncThrowingStream<any SwiftProtobuf.Message, any Error>.makeStream()
+        if let earlier = directiveStreams[workerID] {
+            earlier.continuation.finish(throwing: FlotillaError(.cancelled, "a newer directive subscription replaced this one"))
+        }
+        directiveStreams[workerID] = DirectiveStream(connectionID: connectionID, continuation: continuation)
+        for directive in state.outstandingDirectives(for: workerID, now: now()) { continuation.yield(directive) }
+        continuation.onTermination = { [weak self] _ in
+            Task { await self?.dropDirectiveStream(workerID, connectionID: connectionID) }
+        }
+        return stream
+    }
+
+    func dropDirectiveStream(_ workerID: WorkerID, connectionID: UInt64) {
+        if directiveStreams[workerID]?.connectionID == connectionID { directiveStreams[workerID] = nil }
+    }
+
+    /// The connection a worker's directives currently flow on, if any.
+    func directiveConnection(of workerID: WorkerID) -> UInt64? { directiveStreams[workerID]?.connectionID }
+
+    func connectionClosed(_ connectionID: UInt64) {
+        for (workerID, stream) in directiveStreams where stream.connectionID == connectionID {
+            stream.continuation.finish()
+            directiveStreams[workerID] = nil
+        }
+    }
+
+    /// A stream of the job's events: its current state first, then every
+    /// change until it is terminal.
+    func watch(_ jobID: JobID) throws -> AsyncThrowingStream<any SwiftProtobuf.Message, any Error> {
+        guard state.job(jobID) != nil,
+              let current = state.jobEvent(for: JobChange(jobID: jobID, stateChanged: true, message: "current state"),
+                                           at: now()) else {
+            throw FlotillaError(.notFound, "no job \(jobID)")
+        }
+        let (stream, continuation) = AsyncThrowingStream<any SwiftProtobuf.Message, any Error>.makeStream()
+        continuation.yield(current)
+        if state.job(jobID)?.isTerminal == true {
+            continuation.finish()
+            return stream
+        }
+        nextWatcherID += 1
+        let id = nextWatcherID
+        watchers[jobID, default: [:]][id] = continuation
+        continuation.onTermination = { [weak self] _ in
+            Task { await self?.dropWatcher(jobID, id) }
+        }
+        return stream
+    }
+
+    func dropWatcher(_ jobID: JobID, _ id: UInt64) {
+        watchers[jobID]?[id] = nil
+        if watchers[jobID]?.isEmpty == true { watchers[jobID] = nil }
+    }
+}

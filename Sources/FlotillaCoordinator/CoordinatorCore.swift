@@ -1,0 +1,162 @@
+import FlotillaCoordinatorState
+import FlotillaLog
+import FlotillaProto
+import FlotillaTransport
+import Logging
+import SwiftProtobuf
+
+/// The coordinator's single writer: proposes commands to the durable log and
+/// applies them, in log order, to the state machine once they are on disk.
+/// Proposals from many requests overlap (the actor is re-entered while a
+/// proposal waits for its fsync), so one fsync covers many of them: the log's
+/// group commit. What applying produced (directives, job events) goes to the
+/// streams in `CoordinatorCore+Streams.swift`.
+actor CoordinatorCore {
+    private(set) var state: CoordinatorState
+    let log: DurableLog
+    /// This process's term: one more than any term in the log, so fencing
+    /// tokens issued after a restart are newer than every earlier one.
+    let term: UInt64
+    let name: String
+    let clock: any WallClock
+    let logger: Logger
+    let snapshotEvery: UInt64
+    let metrics: CoordinatorMetrics
+
+    /// Proposed and not yet applied, by index.
+    private var proposed: [UInt64: Flotilla_V1_Command] = [:]
+    private var outcomes: [UInt64: CommandOutcome] = [:]
+    private var nextIndex: UInt64
+    private var durableIndex: UInt64
+    private var snapshotIndex: UInt64
+    private var snapshotting = false
+    /// Set once the log failed a write: the state on disk is unknown, so no
+    /// further proposal is accepted (the process should be restarted).
+    private(set) var failure: String?
+    private(set) var leaderSince: UInt64 = 0
+    private(set) var ready = false
+
+    var directiveStreams: [WorkerID: DirectiveStream] = [:]
+    var watchers: [JobID: [UInt64: AsyncThrowingStream<any SwiftProtobuf.Message, any Error>.Continuation]] = [:]
+    var nextWatcherID: UInt64 = 0
+
+    /// Opens the log, restores the latest snapshot and replays the entries after it.
+    init(configuration: CoordinatorConfiguration, clock: any WallClock, metrics: CoordinatorMetrics,
+         logger: Logger) throws {
+        let log = try DurableLog.open(
+            directory: configuration.dataDirectory + "/log",
+            configuration: .init(segmentSize: configuration.segmentSize), logger: logger)
+        var state = CoordinatorState()
+        if let snapshot = try log.loadSnapshot() {
+            state = try CoordinatorState(snapshotBytes: snapshot.data)
+        }
+        var replayed = 0
+        try log.forEachEntry(from: state.lastAppliedIndex + 1) { entry in
+            _ = state.apply(try LogEntryRecord(index: entry.index, term: entry.term, payload: entry.payload))
+            replayed += 1
+        }
+        logger.info("recovered state", metadata: [
+            "flotilla.log.snapshot_index": "\(log.snapshotIndex)",
+            "flotilla.log.replayed": "\(replayed)",
+            "flotilla.log.last_index": "\(log.lastIndex)",
+            "flotilla.jobs": "\(state.jobs.count)",
+            "flotilla.workers": "\(state.workers.count)",
+        ])
+        self.log = log
+        self.state = state
+        self.term = max(log.lastTerm, state.leaderTerm) + 1
+        self.name = configuration.name
+        self.clock = clock
+        self.logger = logger
+        self.snapshotEvery = configuration.snapshotEvery
+        self.metrics = metrics
+        self.nextIndex = log.lastIndex + 1
+        self.durableIndex = log.lastIndex
+        self.snapshotIndex = log.snapshotIndex
+    }
+
+    /// Writes this term's first entry; from then on the planner may act.
+    func start() async throws {
+        let now = clock.nowMs()
+        _ = try await propose([.termStarted(leader: name, at: now)])
+        leaderSince = now
+        ready = true
+    }
+
+    /// Makes `commands` durable, applies them, and returns what each did (in
+    /// order). Throws UNAVAILABLE when the log cannot be written.
+    func propose(_ commands: [Flotilla_V1_Command]) async throws -> [CommandOutcome] {
+        guard !commands.isEmpty else { return [] }
+        if let failure { throw FlotillaError(.unavailable, "the coordinator's log failed (\(failure)); restart it") }
+        let payloads = try commands.map { try LogEntryRecord(index: 0, term: term, command: $0).payload() }
+        let first = nextIndex
+        nextIndex += UInt64(commands.count)
+        for (offset, command) in commands.enumerated() { proposed[first + UInt64(offset)] = command }
+        do {
+            let last = try await log.append(term: term, payloads: payloads)
+            precondition(last == first + UInt64(commands.count) - 1, "log index \(last) differs from the proposal's")
+            durableIndex = max(durableIndex, last)
+        } catch {
+            failure = "\(error)"
+            logger.critical("log append failed; refusing further writes", metadata: ["error": "\(error)"])
+            throw FlotillaError(.unavailable, "the coordinator's log failed: \(error)")
+        }
+        applyDurable()
+        return (first..<(first + UInt64(commands.count))).map { outcomes.removeValue(forKey: $0)! }
+    }
+
+    /// Applies every durable entry not yet applied, in index order.
+    private func applyDurable() {
+        while state.lastAppliedIndex < durableIndex, let command = proposed.removeValue(forKey: state.lastAppliedIndex + 1) {
+            let index = state.lastAppliedIndex + 1
+            let outcome = state.apply(LogEntryRecord(index: index, term: term, command: command))
+            outcomes[index] = outcome
+            deliver(outcome, of: command)
+        }
+        metrics.applied(lastIndex: state.lastAppliedIndex, syncs: log.syncCount)
+        snapshotIfDue()
+    }
+
+    private func snapshotIfDue() {
+        guard !snapshotting, state.lastAppliedIndex >= snapshotIndex + snapshotEvery else { return }
+        snapshotting = true
+        let snapshot = state
+        Task { await self.saveSnapshot(snapshot) }
+    }
+
+    private func saveSnapshot(_ snapshot: CoordinatorState) async {
+        defer { snapshotting = false }
+        do {
+            try await log.saveSnapshot(index: snapshot.lastAppliedIndex, term: snapshot.lastAppliedTerm,
+                                       data: try snapshot.snapshotBytes())
+            snapshotIndex = snapshot.lastAppliedIndex
+            logger.info("snapshot saved", metadata: ["flotilla.log.snapshot_index": "\(snapshotIndex)"])
+        } catch {
+            logger.error("snapshot failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Proposes one command and returns its outcome, or throws its rejection.
+    func proposeChecked(_ command: Flotilla_V1_Command) async throws -> CommandOutcome {
+        let outcome = try await propose([command])[0]
+        if let rejection = outcome.rejection, !outcome.duplicate {
+            throw FlotillaError(rejection.code, rejection.message)
+        }
+        return outcome
+    }
+
+    func now() -> UInt64 { clock.nowMs() }
+
+    /// Serving requests: the term has started and the log is healthy.
+    var isServing: Bool { ready && failure == nil }
+
+    func close() async {
+        for stream in directiveStreams.values { stream.continuation.finish() }
+        directiveStreams.removeAll()
+        for streams in watchers.values { for continuation in streams.values { continuation.finish() } }
+        watchers.removeAll()
+        await log.close()
+    }
+}
+
+

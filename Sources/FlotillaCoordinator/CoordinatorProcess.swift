@@ -1,0 +1,137 @@
+import FlotillaCoordinatorState
+import FlotillaPKI
+import FlotillaProto
+import FlotillaTLS
+import FlotillaTransport
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// A running coordinator: the log and state, the protocol server, the HTTP
+/// endpoints and the planner loop. As a `Service` it runs until graceful
+/// shutdown (SIGTERM), then stops accepting, ends streams and closes the log.
+public final class CoordinatorProcess: Service, Sendable {
+    public let configuration: CoordinatorConfiguration
+    let core: CoordinatorCore
+    let metrics: CoordinatorMetrics
+    let logger: Logger
+    let tls: TLSContext
+    private let planner: CoordinatorPlanner
+
+    /// Opens the data directory (replaying the log) and loads the TLS material.
+    /// Throws for a locked data directory, a damaged log or unreadable certificates.
+    public init(configuration: CoordinatorConfiguration, clock: any WallClock = SystemWallClock(),
+                logger: Logger = Logger(label: "flotilla.coordinator")) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.metrics = CoordinatorMetrics()
+        self.tls = try TLSContext(
+            configuration: TLSConfiguration(certificatePath: configuration.certificatePath,
+                                            privateKeyPath: configuration.privateKeyPath,
+                                            trustRootsPath: configuration.trustRootsPath),
+            mode: .server)
+        self.core = try CoordinatorCore(configuration: configuration, clock: clock, metrics: metrics, logger: logger)
+        self.planner = CoordinatorPlanner(health: configuration.health)
+    }
+
+    /// Ports actually bound (useful when the configuration asks for port 0).
+    public struct BoundPorts: Sendable {
+        public var protocolPort: Int
+        public var httpPort: Int
+    }
+
+    public func run() async throws {
+        try await run(onListening: { _ in })
+    }
+
+    public func run(onListening: @Sendable (BoundPorts) async -> Void) async throws {
+        try await core.start()
+        let identity = NodeIdentity(cluster: configuration.cluster, role: .coordinator, name: configuration.name,
+                                    region: configuration.region.isEmpty ? nil : configuration.region)
+        let service = CoordinatorService(core: core, configuration: configuration, logger: logger)
+        let server = try await FlotillaServer.start(
+            host: configuration.listen.host, port: configuration.listen.port, tls: tls,
+            local: LocalNode(identity: identity), service: service, logger: logger)
+        let http: HealthHTTPServer
+        do {
+            http = try await HealthHTTPServer.start(
+                host: configuration.httpListen.host, port: configuration.httpListen.port, endpoints: endpoints())
+        } catch {
+            await server.close()
+            throw error
+        }
+        logger.info("coordinator serving", metadata: [
+            "flotilla.name": "\(configuration.name)", "flotilla.term": "\(core.term)",
+            "flotilla.listen": "\(configuration.listen.host):\(server.port)",
+            "flotilla.http": "\(configuration.httpListen.host):\(http.port)",
+        ])
+        await onListening(BoundPorts(protocolPort: server.port, httpPort: http.port))
+
+        // Plan until shutdown; cancellation (shutdown) ends the loop.
+        await cancelWhenGracefulShutdown {
+            await self.planLoop()
+        }
+        logger.info("coordinator shutting down")
+        await server.close()
+        await http.close()
+        await core.close()
+        logger.info("coordinator stopped")
+    }
+
+    /// Each tick: the planner's commands for the state as it now stands.
+    private func planLoop() async {
+        let tick = Duration.milliseconds(Int64(configuration.schedulerTickMs))
+        while !Task.isCancelled {
+            let state = await core.state
+            let now = await core.now()
+            let commands = planner.plan(state, now: now, leaderSince: await core.leaderSince)
+            if !commands.isEmpty {
+                do {
+                    let outcomes = try await core.propose(commands)
+                    logPlanned(commands, outcomes)
+                } catch {
+                    logger.error("planned commands failed", metadata: ["error": "\(error)"])
+                }
+            }
+            try? await Task.sleep(for: tick)
+        }
+    }
+
+    private func logPlanned(_ commands: [Flotilla_V1_Command], _ outcomes: [CommandOutcome]) {
+        for (command, outcome) in zip(commands, outcomes) where outcome.isAccepted {
+            switch command.kind {
+            case .assign(let assign):
+                logger.info("job assigned", metadata: ["flotilla.job": "\(assign.jobID)", "flotilla.worker_id": "\(assign.workerID)",
+                                                       "flotilla.gpus": "\(assign.gpuIndices)"])
+            case .lost(let lost):
+                logger.warning("worker lost", metadata: ["flotilla.worker_id": "\(lost.workerID)", "flotilla.reason": "\(lost.reason)"])
+            case .suspect(let suspect):
+                logger.warning("worker suspect", metadata: ["flotilla.worker_id": "\(suspect.workerID)"])
+            case .requestCheckpoint(let request):
+                logger.warning("job stalled: checkpoint requested", metadata: ["flotilla.job": "\(request.jobID)"])
+            case .preempt(let preempt):
+                logger.warning("attempt stopped after checkpoint grace", metadata: ["flotilla.job": "\(preempt.jobID)"])
+            default:
+                break
+            }
+        }
+    }
+
+    private func endpoints() -> HealthEndpoints {
+        let core = self.core
+        let metrics = self.metrics
+        return HealthEndpoints(
+            healthy: { await core.failure == nil },
+            ready: {
+                if let failure = await core.failure { return (false, "log failed: \(failure)") }
+                return await core.isServing ? (true, "ready") : (false, "starting")
+            },
+            metrics: {
+                let state = await core.state
+                var byState: [WorkerState: Int] = [:]
+                for worker in state.workers { byState[worker.state, default: 0] += 1 }
+                return metrics.render(summary: state.summary, workersByState: byState, ready: await core.isServing)
+            })
+    }
+}

@@ -1,0 +1,73 @@
+import FlotillaCoordinatorState
+import FlotillaProto
+import FlotillaTransport
+
+/// Administration requests (PROTOCOL.md §11.5), admin role only.
+extension CoordinatorService {
+    func clusterStatus() async -> Flotilla_V1_ClusterStatusResponse {
+        let state = await core.state
+        let summary = state.summary
+        var response = Flotilla_V1_ClusterStatusResponse()
+        response.cluster = configuration.cluster
+        response.region = configuration.region
+        var me = Flotilla_V1_CoordinatorInfo()
+        me.name = configuration.name
+        me.address = configuration.listen.description
+        me.state = .leader
+        me.term = core.term
+        me.commitIndex = state.lastAppliedIndex
+        response.coordinators = [me]
+        response.workersReady = UInt32(summary.workersReady)
+        response.workersTotal = UInt32(summary.workersTotal)
+        response.gpusTotal = UInt32(summary.gpusTotal)
+        response.gpusAllocated = UInt32(summary.gpusAllocated)
+        response.jobsQueued = UInt32(summary.jobsQueued)
+        response.jobsRunning = UInt32(summary.jobsRunning)
+        response.jobsSucceeded = UInt64(summary.jobsSucceeded)
+        response.jobsFailed = UInt64(summary.jobsFailed)
+        response.queues = Self.tierQueues(state, now: await core.now())
+        return response
+    }
+
+    /// Queue depth and oldest wait per tier.
+    static func tierQueues(_ state: CoordinatorState, now: UInt64) -> [Flotilla_V1_TierQueue] {
+        var byTier: [Flotilla_V1_Tier: Flotilla_V1_TierQueue] = [:]
+        for job in state.queuedJobs {
+            var queue = byTier[job.spec.tier] ?? Flotilla_V1_TierQueue()
+            queue.tier = job.spec.tier
+            queue.queued += 1
+            queue.oldestWaitMs = max(queue.oldestWaitMs, now.saturatingSubtract(job.submittedAt))
+            byTier[job.spec.tier] = queue
+        }
+        return [.premium, .standard, .free].compactMap { byTier[$0] }
+    }
+
+    func listWorkers() async -> Flotilla_V1_ListWorkersResponse {
+        let state = await core.state
+        var response = Flotilla_V1_ListWorkersResponse()
+        response.workers = state.workers.compactMap { state.workerInfo($0.id) }
+        return response
+    }
+
+    func drainWorker(_ request: Flotilla_V1_DrainWorkerRequest) async throws -> Flotilla_V1_DrainWorkerResponse {
+        guard let worker = await core.state.worker(idOrName: request.worker) else {
+            throw FlotillaError(.notFound, "no worker \(request.worker)")
+        }
+        let reason = request.reason.isEmpty ? "drained by an operator" : request.reason
+        _ = try await core.proposeChecked(.drain(worker.id, reason: reason, at: await core.now()))
+        logger.info("worker drained by an operator", metadata: ["flotilla.worker": "\(worker.name)"])
+        var response = Flotilla_V1_DrainWorkerResponse()
+        if let info = await core.state.workerInfo(worker.id) { response.worker = info }
+        return response
+    }
+
+    func setTenant(_ request: Flotilla_V1_SetTenantRequest) async throws -> Flotilla_V1_SetTenantResponse {
+        guard JobSpecValidation.isName(request.tenant.tenant) else {
+            throw FlotillaError(.invalidArgument, "tenant \"\(request.tenant.tenant)\" is not a valid name")
+        }
+        _ = try await core.proposeChecked(.setTenant(request.tenant, at: await core.now()))
+        var response = Flotilla_V1_SetTenantResponse()
+        response.tenant = await core.state.tenant(request.tenant.tenant) ?? request.tenant
+        return response
+    }
+}

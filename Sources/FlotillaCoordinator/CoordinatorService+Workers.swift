@@ -1,0 +1,116 @@
+import FlotillaCoordinatorState
+import FlotillaProto
+import FlotillaTransport
+import SwiftProtobuf
+
+/// Worker requests (PROTOCOL.md §11.3). A worker speaks only for the worker
+/// its certificate names.
+extension CoordinatorService {
+    func registerWorker(_ request: Flotilla_V1_RegisterWorkerRequest, peer: PeerInfo) async throws -> Flotilla_V1_RegisterWorkerResponse {
+        guard request.name == peer.identity.name else {
+            throw FlotillaError(.permissionDenied,
+                                "worker name \"\(request.name)\" differs from the certificate's name \"\(peer.identity.name)\"")
+        }
+        if !request.region.isEmpty, request.region != configuration.region {
+            throw FlotillaError(.failedPrecondition,
+                                "worker of region \(request.region) registered with a coordinator of region \"\(configuration.region)\"")
+        }
+        try await refuseSecondLiveRegistration(of: request.name, peer: peer)
+        let now = await core.now()
+        let outcome = try await core.proposeChecked(.registerWorker(request, address: peer.remoteAddress, at: now))
+        guard let workerID = outcome.workerID else { throw FlotillaError(.internal, "registration produced no worker id") }
+        logger.info("worker registered", metadata: [
+            "flotilla.worker": "\(request.name)", "flotilla.worker_id": "\(workerID)",
+            "flotilla.gpus": "\(request.gpus.count)", "flotilla.models": "\(request.models.joined(separator: ","))",
+            "flotilla.reported_running": "\(request.running.count)",
+        ])
+        var response = Flotilla_V1_RegisterWorkerResponse()
+        response.workerID = workerID.rawValue
+        response.heartbeatIntervalMs = configuration.health.heartbeatIntervalMs
+        response.heartbeatTimeoutMs = configuration.health.heartbeatTimeoutMs
+        response.stop = outcome.stopAttempts
+        return response
+    }
+
+    /// Two live processes under one name would fight over the same attempts:
+    /// a registration is refused while another connection holds the name's
+    /// directive stream and the worker has heartbeated recently. A silent
+    /// holder (a half-open connection after a network cut) gives way.
+    private func refuseSecondLiveRegistration(of name: String, peer: PeerInfo) async throws {
+        guard let existing = await core.state.worker(named: name),
+              let holder = await core.directiveConnection(of: existing.id), holder != peer.connectionID else { return }
+        let silentFor = await core.now().saturatingSubtract(existing.lastHeartbeatAt)
+        guard silentFor >= configuration.health.suspectAfterMs else {
+            throw FlotillaError(.alreadyExists,
+                                "worker \(name) is already connected (\(existing.address), last heartbeat \(silentFor) ms ago); two workers may not share a name")
+        }
+    }
+
+    func heartbeat(_ request: Flotilla_V1_HeartbeatRequest, peer: PeerInfo) async throws -> Flotilla_V1_HeartbeatResponse {
+        let worker = try await ownWorker(request.workerID, peer: peer)
+        let outcome = try await core.proposeChecked(.heartbeat(request, at: await core.now()))
+        var response = Flotilla_V1_HeartbeatResponse()
+        response.stop = outcome.stopAttempts
+        response.drain = (await core.state.worker(worker.id)?.drain?.byOperator) ?? false
+        return response
+    }
+
+    func subscribe(_ request: Flotilla_V1_SubscribeDirectivesRequest, peer: PeerInfo) async throws -> AsyncThrowingStream<any SwiftProtobuf.Message, any Error> {
+        let worker = try await ownWorker(request.workerID, peer: peer)
+        return await core.subscribeDirectives(worker.id, connectionID: peer.connectionID)
+    }
+
+    func progress(_ report: Flotilla_V1_ProgressReport, peer: PeerInfo) async throws -> Flotilla_V1_ReportAck {
+        try await checkReporter(jobID: report.jobID, token: report.token, peer: peer)
+        return try await core.propose([.progress(report, at: await core.now())])[0].reportAck
+    }
+
+    func checkpoint(_ report: Flotilla_V1_CheckpointReport, peer: PeerInfo) async throws -> Flotilla_V1_ReportAck {
+        try await checkReporter(jobID: report.checkpoint.jobID, token: report.token, peer: peer)
+        return try await core.propose([.checkpoint(report, at: await core.now())])[0].reportAck
+    }
+
+    func result(_ result: Flotilla_V1_AttemptResult, peer: PeerInfo) async throws -> Flotilla_V1_ReportAck {
+        try await checkReporter(jobID: result.jobID, token: result.token, peer: peer)
+        let command = Flotilla_V1_Command.finish(result, checkpointUnusable: result.checkpointUnusable, at: await core.now())
+        let outcome = try await core.propose([command])[0]
+        if outcome.isAccepted, !outcome.duplicate {
+            logger.info("attempt finished", metadata: [
+                "flotilla.job": "\(result.jobID)", "flotilla.attempt": "\(result.token.attempt)",
+                "flotilla.state": "\(result.state)", "flotilla.step": "\(result.step)",
+            ])
+        }
+        return outcome.reportAck
+    }
+
+    func drainNotice(_ notice: Flotilla_V1_DrainNotice, peer: PeerInfo) async throws -> Flotilla_V1_Ack {
+        let worker = try await ownWorker(notice.workerID, peer: peer)
+        _ = try await core.proposeChecked(.drain(worker.id, reason: notice.reason.isEmpty ? "worker shutting down" : notice.reason,
+                                                 fromWorker: true, at: await core.now()))
+        logger.info("worker draining", metadata: ["flotilla.worker": "\(worker.name)", "flotilla.reason": "\(notice.reason)"])
+        return Flotilla_V1_Ack()
+    }
+
+    /// The worker `id` names, if it is the one the peer's certificate names.
+    private func ownWorker(_ id: String, peer: PeerInfo) async throws -> Worker {
+        guard let worker = await core.state.worker(WorkerID(id)) else {
+            throw FlotillaError(.notFound, "no worker \(id); register again")
+        }
+        guard worker.name == peer.identity.name else {
+            throw FlotillaError(.permissionDenied, "worker \(id) is \(worker.name), not \(peer.identity.name)")
+        }
+        return worker
+    }
+
+    /// A report about an attempt must come from the worker that attempt was
+    /// given to; fencing (in the state machine) handles stale tokens.
+    private func checkReporter(jobID: String, token: Flotilla_V1_FencingToken, peer: PeerInfo) async throws {
+        guard let job = await core.state.job(JobID(jobID)),
+              let attempt = job.attempts.first(where: { $0.token == FencingToken(token) }),
+              let worker = await core.state.worker(attempt.workerID) else { return }
+        guard worker.name == peer.identity.name else {
+            throw FlotillaError(.permissionDenied,
+                                "attempt \(token.attempt) of job \(jobID) belongs to worker \(worker.name), not \(peer.identity.name)")
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import FlotillaCoordinatorState
+import FlotillaPKI
+import FlotillaProto
+import FlotillaTransport
+import FlotillaWire
+import Logging
+import SwiftProtobuf
+
+/// The coordinator's protocol surface: each request becomes a read of the
+/// state or a proposal to the log. Roles were already checked by the server
+/// (RolePolicy); here a worker may also speak only for itself.
+struct CoordinatorService: FlotillaService {
+    let core: CoordinatorCore
+    let configuration: CoordinatorConfiguration
+    let logger: Logger
+
+    func handle(_ request: InboundRequest) async -> ServiceReply {
+        do {
+            guard await core.isServing else {
+                throw FlotillaError(.unavailable, "the coordinator is starting or its log failed", retryAfterMilliseconds: 500)
+            }
+            return try await route(request)
+        } catch let error as FlotillaError {
+            return .failure(error)
+        } catch {
+            logger.error("request failed", metadata: ["flotilla.kind": "\(request.kind)", "error": "\(error)"])
+            return .failure(FlotillaError(.internal, "\(error)"))
+        }
+    }
+
+    func connectionClosed(_ peer: PeerInfo) async {
+        await core.connectionClosed(peer.connectionID)
+    }
+
+    private func route(_ request: InboundRequest) async throws -> ServiceReply {
+        let message = request.message
+        switch message {
+        case let m as Flotilla_V1_RegisterWorkerRequest: return .message(try await registerWorker(m, peer: request.peer))
+        case let m as Flotilla_V1_HeartbeatRequest: return .message(try await heartbeat(m, peer: request.peer))
+        case let m as Flotilla_V1_SubscribeDirectivesRequest: return .stream(try await subscribe(m, peer: request.peer))
+        case let m as Flotilla_V1_ProgressReport: return .message(try await progress(m, peer: request.peer))
+        case let m as Flotilla_V1_CheckpointReport: return .message(try await checkpoint(m, peer: request.peer))
+        case let m as Flotilla_V1_AttemptResult: return .message(try await result(m, peer: request.peer))
+        case let m as Flotilla_V1_DrainNotice: return .message(try await drainNotice(m, peer: request.peer))
+        case let m as Flotilla_V1_SubmitJobRequest: return .message(try await submit(m))
+        case let m as Flotilla_V1_GetJobRequest: return .message(try await getJob(m))
+        case let m as Flotilla_V1_ListJobsRequest: return .message(try await listJobs(m))
+        case let m as Flotilla_V1_WatchJobRequest: return .stream(try await core.watch(JobID(m.jobID)))
+        case let m as Flotilla_V1_CancelJobRequest: return .message(try await cancel(m))
+        case is Flotilla_V1_ClusterStatusRequest: return .message(await clusterStatus())
+        case is Flotilla_V1_ListWorkersRequest: return .message(await listWorkers())
+        case let m as Flotilla_V1_DrainWorkerRequest: return .message(try await drainWorker(m))
+        case let m as Flotilla_V1_SetTenantRequest: return .message(try await setTenant(m))
+        default:
+            throw FlotillaError(.failedPrecondition,
+                                "\(request.kind) is not served by this coordinator version (single region, no breakers yet)")
+        }
+    }
+}
