@@ -135,7 +135,7 @@ public final class DurableLog: Sendable {
     /// appends are done) and returns the last index once they are durable.
     ///
     /// Cancelling the task does not withdraw an append: its bytes may already be on disk.
-    public func append(_ entries: [LogEntry]) async throws -> UInt64 {
+    nonisolated(nonsending) public func append(_ entries: [LogEntry]) async throws -> UInt64 {
         try checkPayloads(entries.lazy.map(\.payload.count))
         return try await withCheckedThrowingContinuation { done in
             submit(.append(entries: entries, done: done), else: done)
@@ -145,7 +145,10 @@ public final class DurableLog: Sendable {
     /// Appends `payloads` as entries of `term` at the next indices and returns the last index
     /// once they are durable. One call's entries are consecutive; concurrent calls follow one
     /// another in arrival order. This is the single coordinator's way to share syncs.
-    public func append(term: UInt64, payloads: [[UInt8]]) async throws -> UInt64 {
+    ///
+    /// `nonisolated(nonsending)`: the entries are queued on the caller's executor before it
+    /// suspends, so an actor that numbers its proposals gets them written in that order.
+    nonisolated(nonsending) public func append(term: UInt64, payloads: [[UInt8]]) async throws -> UInt64 {
         try checkPayloads(payloads.lazy.map(\.count))
         return try await withCheckedThrowingContinuation { done in
             submit(.appendPayloads(term: term, payloads: payloads, done: done), else: done)
