@@ -49,10 +49,15 @@ extension CoordinatorCore {
         if directiveStreams[workerID]?.connectionID == connectionID { directiveStreams[workerID] = nil }
     }
 
-    /// The connection a worker's directives currently flow on, if any.
-    func directiveConnection(of workerID: WorkerID) -> UInt64? { directiveStreams[workerID]?.connectionID }
+    /// The live connection a worker registered on, if any.
+    func registeredConnection(of workerID: WorkerID) -> UInt64? { workerConnections[workerID] }
+
+    func registered(_ workerID: WorkerID, on connectionID: UInt64) { workerConnections[workerID] = connectionID }
 
     func connectionClosed(_ connectionID: UInt64) {
+        for (workerID, connection) in workerConnections where connection == connectionID {
+            workerConnections[workerID] = nil
+        }
         for (workerID, stream) in directiveStreams where stream.connectionID == connectionID {
             stream.continuation.finish()
             directiveStreams[workerID] = nil

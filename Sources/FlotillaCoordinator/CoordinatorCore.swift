@@ -37,6 +37,8 @@ actor CoordinatorCore {
     private(set) var ready = false
 
     var directiveStreams: [WorkerID: DirectiveStream] = [:]
+    /// The connection each worker last registered on, while it is open.
+    var workerConnections: [WorkerID: UInt64] = [:]
     var watchers: [JobID: [UInt64: AsyncThrowingStream<any SwiftProtobuf.Message, any Error>.Continuation]] = [:]
     var nextWatcherID: UInt64 = 0
 

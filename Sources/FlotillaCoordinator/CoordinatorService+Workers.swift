@@ -19,6 +19,7 @@ extension CoordinatorService {
         let now = await core.now()
         let outcome = try await core.proposeChecked(.registerWorker(request, address: peer.remoteAddress, at: now))
         guard let workerID = outcome.workerID else { throw FlotillaError(.internal, "registration produced no worker id") }
+        await core.registered(workerID, on: peer.connectionID)
         logger.info("worker registered", metadata: [
             "flotilla.worker": "\(request.name)", "flotilla.worker_id": "\(workerID)",
             "flotilla.gpus": "\(request.gpus.count)", "flotilla.models": "\(request.models.joined(separator: ","))",
@@ -33,12 +34,12 @@ extension CoordinatorService {
     }
 
     /// Two live processes under one name would fight over the same attempts:
-    /// a registration is refused while another connection holds the name's
-    /// directive stream and the worker has heartbeated recently. A silent
+    /// a registration is refused while another open connection registered
+    /// the name and the worker has heartbeated recently. A silent
     /// holder (a half-open connection after a network cut) gives way.
     private func refuseSecondLiveRegistration(of name: String, peer: PeerInfo) async throws {
         guard let existing = await core.state.worker(named: name),
-              let holder = await core.directiveConnection(of: existing.id), holder != peer.connectionID else { return }
+              let holder = await core.registeredConnection(of: existing.id), holder != peer.connectionID else { return }
         let silentFor = await core.now().saturatingSubtract(existing.lastHeartbeatAt)
         guard silentFor >= configuration.health.suspectAfterMs else {
             throw FlotillaError(.alreadyExists,
