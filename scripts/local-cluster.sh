@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# The README's run command: builds Flotilla and runs a local cluster doing real
+# work. A coordinator and three simulated-GPU workers (4x A100, 8x H100, 2x L4)
+# start as separate processes with their data under ./flotilla-local; a mixed
+# batch of jobs is submitted; the worker running a checkpointed job is killed
+# with SIGKILL; the job moves and resumes from its checkpoint step. The cluster
+# keeps running afterwards: `source flotilla-local/env.sh` and use flotillactl.
+#
+#   scripts/local-cluster.sh          run the demonstration (replaces an earlier local cluster)
+#   scripts/local-cluster.sh stop     stop the local cluster's processes
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=flotilla-local
+
+stop_cluster() {
+  if [ -f "$root/pids" ]; then
+    while read -r name pid; do
+      kill -TERM "$pid" 2>/dev/null && echo "stopped $name (pid $pid)" || true
+    done < "$root/pids"
+    sleep 1
+    while read -r _ pid; do kill -KILL "$pid" 2>/dev/null || true; done < "$root/pids"
+    rm -f "$root/pids"
+  fi
+}
+
+if [ "${1:-}" = "stop" ]; then stop_cluster; exit 0; fi
+
+say() { printf '\n==> %s\n' "$*"; }
+
+say "installing missing system packages (if any)"
+scripts/install-deps.sh --cluster
+
+say "building (a first build takes a few minutes)"
+swift build 2>&1 | grep -E "error|warning: unre|Compiling|Build complete" | grep -v "^\[" || true
+bin="$(swift build --show-bin-path)"
+ctl="$bin/flotillactl"
+[ -x "$bin/flotilla-coordinator" ] && [ -x "$bin/flotilla-worker" ] && [ -x "$ctl" ] || { echo "build failed"; exit 1; }
+
+stop_cluster
+rm -rf "$root"
+mkdir -p "$root/logs" "$root/checkpoints"
+
+say "creating a CA and certificates in $root/pki"
+"$ctl" tls ca create --cluster flotilla-local --dir "$root/pki/ca" >/dev/null
+"$ctl" tls cert create --role coordinator --name coordinator-1 --ca-dir "$root/pki/ca" --out "$root/pki/coordinator-1" >/dev/null
+for w in 1 2 3; do
+  "$ctl" tls cert create --role worker --name "worker-$w" --ca-dir "$root/pki/ca" --out "$root/pki/worker-$w" >/dev/null
+done
+"$ctl" tls cert create --role admin --name operator --ca-dir "$root/pki/ca" --out "$root/pki/admin" >/dev/null
+echo "CA, coordinator-1, worker-1..3 and an admin certificate (operator)"
+
+cat > "$root/env.sh" <<ENV
+# source this file to point flotillactl at the local cluster
+export PATH="$bin:\$PATH"
+export FLOTILLA_ADDR=127.0.0.1:7400
+export FLOTILLA_CACERT="$PWD/$root/pki/admin/ca.pem"
+export FLOTILLA_CLIENT_CERT="$PWD/$root/pki/admin/cert.pem"
+export FLOTILLA_CLIENT_KEY="$PWD/$root/pki/admin/key.pem"
+ENV
+# shellcheck disable=SC1091
+source "$root/env.sh"
+
+start() {  # name, command...
+  local name=$1; shift
+  nohup "$@" >"$root/logs/$name.log" 2>&1 &
+  echo "$name $!" >> "$root/pids"
+  echo "started $name (pid $!, log $root/logs/$name.log)"
+}
+pid_of() { awk -v n="$1" '$1 == n { print $2 }' "$root/pids"; }
+
+say "starting the coordinator (protocol 127.0.0.1:7400, metrics http://127.0.0.1:9400/metrics)"
+start coordinator-1 "$bin/flotilla-coordinator" --config cluster-configs/coordinator.yaml
+for _ in $(seq 100); do curl -sf http://127.0.0.1:9400/readyz >/dev/null && break; sleep 0.1; done
+curl -sf http://127.0.0.1:9400/readyz >/dev/null || { tail "$root/logs/coordinator-1.log"; exit 1; }
+
+say "starting three workers"
+for w in 1 2 3; do start "worker-$w" "$bin/flotilla-worker" --config "cluster-configs/worker-$w.yaml"; done
+for _ in $(seq 100); do
+  [ "$("$ctl" workers --json | jq '[.workers[]? | select(.state == "WORKER_STATE_READY")] | length')" = 3 ] && break
+  sleep 0.2
+done
+"$ctl" workers
+
+say "submitting a mixed batch of jobs"
+submit() { "$ctl" jobs submit --json "$@" | jq -r '.job.id'; }
+jobs=()
+jobs+=("$(submit --model llama-70b --gpus 4 --steps 40 --tier premium --tenant research --idempotency-key demo-llama-1)")
+jobs+=("$(submit --model llama-70b --gpus 4 --steps 40 --tier standard --tenant research --idempotency-key demo-llama-2)")
+jobs+=("$(submit --model mochi-1 --gpus 4 --steps 50 --tier standard --tenant studio --idempotency-key demo-mochi-1)")
+for n in 1 2 3; do
+  jobs+=("$(submit --model sdxl --gpus 1 --steps 30 --tier free --tenant hobby --param prompt="a lighthouse $n" --idempotency-key "demo-sdxl-$n")")
+done
+jobs+=("$(submit --model stepper --gpus 1 --steps 20 --tier standard --tenant research --param step_ms=150 --idempotency-key demo-stepper-1)")
+"$ctl" jobs list
+
+say "waiting for a running job with a checkpoint, to kill its worker"
+# worker-3 alone serves the stepper model: kill another so every job can still finish.
+spare="$("$ctl" workers --json | jq -r '.workers[] | select(.name == "worker-3") | .id')"
+victim="" job="" step=""
+for _ in $(seq 300); do
+  line="$("$ctl" jobs list --state running --json | jq -r --arg spare "$spare" '
+    [.jobs[]? | select((.latestCheckpoint.step // "0" | tonumber) > 0) | select(.attempts[-1].workerId != $spare)]
+    | first // empty | "\(.id) \(.attempts[-1].workerId) \(.latestCheckpoint.step)"')"
+  if [ -n "$line" ]; then read -r job worker_id step <<<"$line"; break; fi
+  sleep 0.2
+done
+[ -n "$job" ] || { echo "no job reached a checkpoint"; exit 1; }
+victim="$("$ctl" workers --json | jq -r --arg id "$worker_id" '.workers[] | select(.id == $id) | .name')"
+kill -KILL "$(pid_of "$victim")"
+echo "SIGKILL $victim (pid $(pid_of "$victim")) while it ran job $job, last checkpoint at step $step"
+
+say "waiting for the coordinator to notice (heartbeat timeout 15 s) and move job $job"
+for _ in $(seq 600); do
+  moved="$("$ctl" jobs get "$job" --json | jq -r '(.job // .) as $j | if ($j.attempts | length) > 1 and ($j.attempts[-1].state // "") != "ATTEMPT_STATE_ASSIGNED" then "\($j.attempts[-1].workerId) \($j.attempts[-1].resumedFromStep // "0")" else empty end')"
+  [ -n "$moved" ] && break
+  sleep 0.1
+done
+read -r new_worker resumed <<<"$moved"
+new_name="$("$ctl" workers --json | jq -r --arg id "$new_worker" '.workers[] | select(.id == $id) | .name')"
+echo "job $job moved from $victim to $new_name and resumed from checkpoint step $resumed (not step 0)"
+"$ctl" workers
+
+say "waiting for every job to finish"
+for _ in $(seq 900); do
+  left="$("$ctl" jobs list --json | jq '[.jobs[]? | select(.state == "JOB_STATE_QUEUED" or .state == "JOB_STATE_RUNNING")] | length')"
+  [ "$left" = 0 ] && break
+  sleep 0.5
+done
+"$ctl" jobs list
+echo
+"$ctl" jobs get "$job"
+
+say "done: the cluster is still running"
+cat <<TXT
+  source $root/env.sh            # points flotillactl at it (admin certificate)
+  flotillactl status             # cluster summary
+  flotillactl workers            # workers, GPUs, heartbeats
+  flotillactl jobs submit --model sdxl --steps 20 --wait
+  flotillactl jobs watch JOB_ID
+  curl -s http://127.0.0.1:9400/metrics | grep flotilla_
+  scripts/local-cluster.sh stop  # stops it; data and logs stay in $root/
+TXT
