@@ -133,7 +133,7 @@ let package = Package(
         .executableTarget(
             name: "flotilla-bench",
             dependencies: [
-                "FlotillaWire", "FlotillaTransport", "FlotillaPKI", "FlotillaProto",
+                "FlotillaWire", "FlotillaTransport", "FlotillaPKI", "FlotillaProto", "FlotillaTLS", "FlotillaTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

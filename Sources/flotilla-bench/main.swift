@@ -6,7 +6,7 @@ struct FlotillaBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flotilla-bench",
         abstract: "Flotilla benchmarks (run with -c release).",
-        subcommands: [WireBench.self, FuzzBench.self, RPCBench.self]
+        subcommands: [WireBench.self, FuzzBench.self, RPCBench.self, ClusterBench.self]
     )
 }
 
@@ -16,6 +16,8 @@ do {
     var command = try FlotillaBench.parseAsRoot()
     if let rpc = command as? RPCBench {
         try await rpc.measure()
+    } else if let cluster = command as? ClusterBench {
+        try await cluster.measure()
     } else {
         try command.run()
     }

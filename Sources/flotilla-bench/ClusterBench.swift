@@ -1,0 +1,226 @@
+import ArgumentParser
+import FlotillaPKI
+import FlotillaProto
+import FlotillaTLS
+import FlotillaTestSupport
+import FlotillaTransport
+import Foundation
+import NIOConcurrencyHelpers
+
+/// End to end through real processes: one coordinator (durable log on) and 8
+/// workers over mutual TLS. Prints zero-step jobs/s (submit → assign →
+/// complete), submit-acknowledgement latency at half that rate, and the
+/// coordinator's memory per connected worker with 1,000 worker connections.
+struct ClusterBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cluster", abstract: "Jobs per second, submit latency and memory per worker, end to end.")
+
+    @Option(help: "Zero-step jobs submitted for the throughput case.") var jobs = 4_000
+    @Option(help: "Seconds of paced submissions for the latency case.") var latencySeconds: Double = 8
+    @Option(help: "Worker connections for the memory case.") var workerConnections = 1_000
+
+    func measure() async throws {
+        let bin = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let directory = try TemporaryDirectory(prefix: "flotilla-bench-cluster")
+        defer { directory.remove() }
+        let pki = try TestPKI(directory: directory.appending("pki"), cluster: "bench")
+        var children: [ChildProcess] = []
+        defer { for child in children { child.signal(SIGKILL) } }
+
+        // Throughput and latency: coordinator + 8 workers of 8 GPUs serving a zero-step model.
+        let port = try freeLoopbackPort()
+        let coordinator = try Self.startCoordinator(bin: bin, pki: pki, directory: directory, name: "throughput", port: port)
+        children.append(coordinator)
+        try await coordinator.waitForOutput("coordinator serving", timeout: .seconds(30))
+        for index in 1...8 {
+            let worker = try Self.startWorker(bin: bin, pki: pki, directory: directory, index: index, port: port)
+            children.append(worker)
+        }
+        let admin = try await Self.connect(pki: pki, role: .admin, name: "bench-admin", port: port)
+        try await Self.waitForWorkers(8, admin)
+        let clients = try await (0..<16).asyncMap { _ in try await Self.connect(pki: pki, role: .client, name: "bench", port: port) }
+
+        let rate = try await throughput(clients: clients, admin: admin)
+        print(String(format: "end to end: %d zero-step jobs, 8 workers, mutual TLS, fsync'd log: %.0f jobs/s", jobs, rate))
+        let (p50, p99, achieved) = try await latency(clients: clients, rate: rate / 2)
+        print(String(format: "submit acknowledgement at %.0f submits/s (half load): p50 %.2f ms, p99 %.2f ms", achieved, p50, p99))
+        for client in clients { await client.close() }
+        await admin.close()
+        for child in children { await child.stop() }
+        children.removeAll()
+
+        // Memory: a fresh coordinator, then 1,000 registered workers with directive streams.
+        let memoryPort = try freeLoopbackPort()
+        let bare = try Self.startCoordinator(bin: bin, pki: pki, directory: directory, name: "memory", port: memoryPort)
+        children.append(bare)
+        try await bare.waitForOutput("coordinator serving", timeout: .seconds(30))
+        try await Task.sleep(for: .milliseconds(500))
+        let before = try Self.residentKiB(bare.pid)
+        var connections: [FlotillaConnection] = []
+        var streams: [Task<Void, Never>] = []
+        for index in 0..<workerConnections {
+            let name = "mem-worker-\(index)"
+            let connection = try await Self.connect(pki: pki, role: .worker, name: name, port: memoryPort)
+            var register = Flotilla_V1_RegisterWorkerRequest()
+            register.name = name
+            register.models = ["zero"]
+            register.gpus = (0..<8).map { gpu in
+                var item = Flotilla_V1_Gpu()
+                item.index = UInt32(gpu)
+                item.type = "H100"
+                return item
+            }
+            let response = try await connection.request(register, expecting: Flotilla_V1_RegisterWorkerResponse.self)
+            var subscribe = Flotilla_V1_SubscribeDirectivesRequest()
+            subscribe.workerID = response.workerID
+            let stream = connection.stream(subscribe)
+            streams.append(Task { do { for try await _ in stream {} } catch {} })
+            connections.append(connection)
+        }
+        try await Task.sleep(for: .seconds(1))
+        let after = try Self.residentKiB(bare.pid)
+        let perWorker = Double(after - before) / Double(workerConnections)
+        print(String(format: "coordinator memory: %d KiB idle, %d KiB with %d workers connected: %.1f KiB per worker connection",
+                     before, after, workerConnections, perWorker))
+        for stream in streams { stream.cancel() }
+        for connection in connections { await connection.close() }
+    }
+
+    /// Submits `jobs` zero-step jobs from every client at once; the rate counts until the last succeeded.
+    private func throughput(clients: [FlotillaConnection], admin: FlotillaConnection) async throws -> Double {
+        let start = ContinuousClock.now
+        let perClient = jobs / clients.count
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, client) in clients.enumerated() {
+                group.addTask {
+                    for n in 0..<perClient {
+                        _ = try await client.request(Self.submission("t-\(index)-\(n)"), expecting: Flotilla_V1_SubmitJobResponse.self)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let total = UInt64(perClient * clients.count)
+        while true {
+            let status = try await admin.request(Flotilla_V1_ClusterStatusRequest(), expecting: Flotilla_V1_ClusterStatusResponse.self)
+            if status.jobsSucceeded + status.jobsFailed >= total { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return Double(total) / Self.seconds(ContinuousClock.now - start)
+    }
+
+    /// Paced submissions at `rate` per second across the clients; acknowledgement latencies in ms.
+    private func latency(clients: [FlotillaConnection], rate: Double) async throws -> (Double, Double, Double) {
+        let interval = Double(clients.count) / rate
+        let samples = NIOLockedValueBox<[UInt64]>([])
+        let start = ContinuousClock.now
+        let end = start + .milliseconds(Int64(latencySeconds * 1_000))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, client) in clients.enumerated() {
+                group.addTask {
+                    var next = start + .milliseconds(Int64(interval * 1_000 * Double(index) / Double(clients.count)))
+                    var n = 0
+                    while next < end {
+                        try await Task.sleep(until: next, clock: .continuous)
+                        let sent = ContinuousClock.now
+                        _ = try await client.request(Self.submission("l-\(index)-\(n)"), expecting: Flotilla_V1_SubmitJobResponse.self)
+                        let took = ContinuousClock.now - sent
+                        samples.withLockedValue { $0.append(UInt64(Self.seconds(took) * 1e9)) }
+                        n += 1
+                        next = next + .milliseconds(Int64(interval * 1_000))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let sorted = samples.withLockedValue { $0.sorted() }
+        return (Measure.percentile(sorted, 0.50), Measure.percentile(sorted, 0.99),
+                Double(sorted.count) / Self.seconds(ContinuousClock.now - start))
+    }
+
+    static func submission(_ key: String) -> Flotilla_V1_SubmitJobRequest {
+        var request = Flotilla_V1_SubmitJobRequest()
+        request.spec.model = "zero"
+        request.spec.gpuCount = 1
+        request.spec.idempotencyKey = key
+        return request
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    static func startCoordinator(bin: URL, pki: TestPKI, directory: TemporaryDirectory, name: String, port: Int) throws -> ChildProcess {
+        let tls = try pki.node(.coordinator, "coordinator-1")
+        let config = """
+            name: coordinator-1
+            cluster: bench
+            listen: 127.0.0.1:\(port)
+            http_listen: 127.0.0.1:\(try freeLoopbackPort())
+            data_dir: \(directory.appending("coordinator-\(name)").path)
+            tls: {cert: \(tls.certificate.path), key: \(tls.privateKey.path), ca: \(tls.caCertificate.path)}
+            scheduler: {tick: 5ms}
+            """
+        let path = directory.appending("coordinator-\(name).yaml")
+        try config.write(to: path, atomically: true, encoding: .utf8)
+        return try ChildProcess(name: "coordinator", executable: bin.appendingPathComponent("flotilla-coordinator"),
+                                arguments: ["--config", path.path, "--log-level", "warning"],
+                                logURL: directory.appending("coordinator-\(name).log"))
+    }
+
+    static func startWorker(bin: URL, pki: TestPKI, directory: TemporaryDirectory, index: Int, port: Int) throws -> ChildProcess {
+        let tls = try pki.node(.worker, "worker-\(index)")
+        let gpus = (0..<8).map { "{index: \($0), type: H100, memory_mib: 81559}" }.joined(separator: ", ")
+        let config = """
+            name: worker-\(index)
+            cluster: bench
+            coordinators: [127.0.0.1:\(port)]
+            tls: {cert: \(tls.certificate.path), key: \(tls.privateKey.path), ca: \(tls.caCertificate.path)}
+            data_dir: \(directory.appending("worker-\(index)").path)
+            gpu_source: config
+            gpus: [\(gpus)]
+            models: [{name: zero, executor: simulated, default_steps: 0}]
+            """
+        let path = directory.appending("worker-\(index).yaml")
+        try config.write(to: path, atomically: true, encoding: .utf8)
+        return try ChildProcess(name: "worker-\(index)", executable: bin.appendingPathComponent("flotilla-worker"),
+                                arguments: ["--config", path.path, "--log-level", "warning"],
+                                logURL: directory.appending("worker-\(index).log"))
+    }
+
+    static func connect(pki: TestPKI, role: NodeRole, name: String, port: Int) async throws -> FlotillaConnection {
+        let files = try pki.node(role, name)
+        let tls = try TLSContext(
+            configuration: TLSConfiguration(certificatePath: files.certificate.path, privateKeyPath: files.privateKey.path,
+                                            trustRootsPath: files.caCertificate.path),
+            mode: .client)
+        return try await FlotillaConnection.connect(host: "127.0.0.1", port: port, tls: tls, local: LocalNode(identity: files.identity))
+    }
+
+    static func waitForWorkers(_ count: Int, _ admin: FlotillaConnection) async throws {
+        for _ in 0..<600 {
+            let status = try await admin.request(Flotilla_V1_ClusterStatusRequest(), expecting: Flotilla_V1_ClusterStatusResponse.self)
+            if status.workersReady >= count { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw ValidationError("the \(count) workers did not register within 30 s")
+    }
+
+    /// VmRSS of a process, in KiB.
+    static func residentKiB(_ pid: Int32) throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let value = line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap({ Int($0) }) else {
+            throw ValidationError("no VmRSS for process \(pid)")
+        }
+        return value
+    }
+}
+
+extension Sequence {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var result: [T] = []
+        for element in self { result.append(try await transform(element)) }
+        return result
+    }
+}
