@@ -5,7 +5,7 @@ import FlotillaTransport
 /// Job requests (PROTOCOL.md §11.4).
 extension CoordinatorService {
     static let defaultListLimit = 100
-    static let maxListLimit = 10_000
+    static let maxListLimit = 1_000
 
     func submit(_ request: Flotilla_V1_SubmitJobRequest) async throws -> Flotilla_V1_SubmitJobResponse {
         let started = ContinuousClock.now
@@ -48,35 +48,39 @@ extension CoordinatorService {
         return response
     }
 
-    /// Jobs in submission order, filtered; `page_token` is the position to resume from.
+    /// Jobs matching the filters, newest submission first. `page_token` is
+    /// the sequence of the last job of the previous page: later submissions
+    /// cannot shift what the next page holds.
     func listJobs(_ request: Flotilla_V1_ListJobsRequest) async throws -> Flotilla_V1_ListJobsResponse {
         let limit = request.limit == 0 ? Self.defaultListLimit : min(Int(request.limit), Self.maxListLimit)
-        var start = 0
+        var before = UInt64.max
         if !request.pageToken.isEmpty {
-            guard let position = Int(request.pageToken), position >= 0 else {
+            guard let sequence = UInt64(request.pageToken) else {
                 throw FlotillaError(.invalidArgument, "page_token \"\(request.pageToken)\" is not one this coordinator issued")
             }
-            start = position
+            before = sequence
         }
         let states = Set(request.states)
         let state = await core.state
-        let all = state.jobs
         var response = Flotilla_V1_ListJobsResponse()
-        var position = start
-        while position < all.count, response.jobs.count < limit {
-            let job = all[position]
-            position += 1
+        for job in state.jobs.reversed() where job.sequence < before {
+            if response.jobs.count == limit {
+                response.nextPageToken = String(lastSequence(response, state))
+                break
+            }
             if !states.isEmpty, !states.contains(job.state.proto) { continue }
             if !request.tenant.isEmpty, job.tenant != request.tenant { continue }
             if !request.model.isEmpty, job.spec.model != request.model { continue }
-            if !request.workerID.isEmpty,
-               job.currentAttempt.map({ $0.workerID.rawValue == request.workerID || state.worker($0.workerID)?.name == request.workerID }) != true {
-                continue
-            }
+            if !request.workerID.isEmpty, !job.attempts.contains(where: {
+                $0.workerID.rawValue == request.workerID || state.worker($0.workerID)?.name == request.workerID
+            }) { continue }
             response.jobs.append(job.proto)
         }
-        if position < all.count { response.nextPageToken = String(position) }
         return response
+    }
+
+    private func lastSequence(_ response: Flotilla_V1_ListJobsResponse, _ state: CoordinatorState) -> UInt64 {
+        response.jobs.last.flatMap { state.job(JobID($0.id))?.sequence } ?? 0
     }
 
     func cancel(_ request: Flotilla_V1_CancelJobRequest) async throws -> Flotilla_V1_CancelJobResponse {
