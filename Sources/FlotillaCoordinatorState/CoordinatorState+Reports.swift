@@ -29,7 +29,13 @@ extension CoordinatorState {
     }
 
     func endedRejection(_ job: Job, _ attempt: Attempt) -> Rejection {
-        Rejection(.failedPrecondition,
+        // A worker back from a partition, whose job nobody has taken over yet,
+        // keeps running it: it registers again and reclaims the attempt.
+        if reclaimable(job, attempt, by: attempt.workerID) {
+            return Rejection(.failedPrecondition,
+                             "attempt \(attempt.number) of job \(job.id) was declared lost; register again to reclaim it")
+        }
+        return Rejection(.failedPrecondition,
                   "attempt \(attempt.number) of job \(job.id) has ended (\(attempt.state)); job is \(job.state)",
                   stopAttempt: true)
     }
