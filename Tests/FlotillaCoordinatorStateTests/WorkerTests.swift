@@ -80,6 +80,24 @@ import Testing
         #expect(cluster.state.worker(w1)?.allocations == [0: job])
     }
 
+    @Test func aReportFromALostAttemptNobodyTookOverIsNotToldToStop() {
+        var cluster = Cluster()
+        let w1 = cluster.worker("w1")
+        let job = cluster.job()
+        cluster.assign(job, to: w1)
+        let token = cluster.token(job)
+        cluster.markLost(w1)
+        // Back from a partition before the job moved: keep running, register again.
+        let early = cluster.progress(job, token: token, step: 30)
+        #expect(early.rejection?.stopAttempt == false)
+        #expect(early.rejection?.message.contains("register again") == true)
+        // Once another worker holds the job, the same report must stop the attempt.
+        let w2 = cluster.worker("w2")
+        cluster.assign(job, to: w2)
+        let late = cluster.progress(job, token: token, step: 31)
+        #expect(late.rejection?.stopAttempt == true)
+    }
+
     @Test func reRegisteringWithoutAnAttemptLosesItAndRequeuesTheJob() {
         var cluster = Cluster()
         let w1 = cluster.worker("w1")
