@@ -149,6 +149,29 @@ actor CoordinatorCore {
 
     func now() -> UInt64 { clock.nowMs() }
 
+    /// Reads the state on the actor. Readers must not take a copy of the
+    /// state away: a copy alive while `apply` mutates would make every
+    /// dictionary of the state copy itself, O(jobs) per command.
+    func read<T: Sendable>(_ body: @Sendable (CoordinatorState) -> T) -> T { body(state) }
+
+    /// The planner's commands for the state as it stands. Planned here, not on
+    /// a copy held across the proposal: a copy alive while `apply` mutates
+    /// would make every dictionary of the state copy itself.
+    func plan(with planner: CoordinatorPlanner) -> [Flotilla_V1_Command] {
+        planner.plan(state, now: now(), leaderSince: leaderSince)
+    }
+
+    /// What a submission would do now (see `CoordinatorState.checkSubmission`),
+    /// with the capacity check that needs the registered workers.
+    func preflight(_ spec: Flotilla_V1_JobSpec) -> Result<SubmissionCheck, FlotillaError> {
+        let check = state.checkSubmission(spec)
+        if case .accept(let accepted) = check,
+           let problem = JobSpecValidation.capacityProblem(accepted, workers: state.workers) {
+            return .failure(FlotillaError(.invalidArgument, problem))
+        }
+        return .success(check)
+    }
+
     /// Serving requests: the term has started and the log is healthy.
     var isServing: Bool { ready && failure == nil }
 

@@ -83,9 +83,7 @@ public final class CoordinatorProcess: Service, Sendable {
     private func planLoop() async {
         let tick = Duration.milliseconds(Int64(configuration.schedulerTickMs))
         while !Task.isCancelled {
-            let state = await core.state
-            let now = await core.now()
-            let commands = planner.plan(state, now: now, leaderSince: await core.leaderSince)
+            let commands = await core.plan(with: planner)
             if !commands.isEmpty {
                 do {
                     let outcomes = try await core.propose(commands)
@@ -128,10 +126,10 @@ public final class CoordinatorProcess: Service, Sendable {
                 return await core.isServing ? (true, "ready") : (false, "starting")
             },
             metrics: {
-                let state = await core.state
-                var byState: [WorkerState: Int] = [:]
-                for worker in state.workers { byState[worker.state, default: 0] += 1 }
-                return metrics.render(summary: state.summary, workersByState: byState, ready: await core.isServing)
+                let (summary, byState) = await core.read { state in
+                    (state.summary, state.workers.reduce(into: [WorkerState: Int]()) { $0[$1.state, default: 0] += 1 })
+                }
+                return metrics.render(summary: summary, workersByState: byState, ready: await core.isServing)
             })
     }
 }

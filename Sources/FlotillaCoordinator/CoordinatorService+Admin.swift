@@ -5,8 +5,10 @@ import FlotillaTransport
 /// Administration requests (PROTOCOL.md §11.5), admin role only.
 extension CoordinatorService {
     func clusterStatus() async -> Flotilla_V1_ClusterStatusResponse {
-        let state = await core.state
-        let summary = state.summary
+        let now = await core.now()
+        let (summary, queues, applied) = await core.read { state in
+            (state.summary, Self.tierQueues(state, now: now), state.lastAppliedIndex)
+        }
         var response = Flotilla_V1_ClusterStatusResponse()
         response.cluster = configuration.cluster
         response.region = configuration.region
@@ -15,7 +17,7 @@ extension CoordinatorService {
         me.address = configuration.listen.description
         me.state = .leader
         me.term = core.term
-        me.commitIndex = state.lastAppliedIndex
+        me.commitIndex = applied
         response.coordinators = [me]
         response.workersReady = UInt32(summary.workersReady)
         response.workersTotal = UInt32(summary.workersTotal)
@@ -25,7 +27,7 @@ extension CoordinatorService {
         response.jobsRunning = UInt32(summary.jobsRunning)
         response.jobsSucceeded = UInt64(summary.jobsSucceeded)
         response.jobsFailed = UInt64(summary.jobsFailed)
-        response.queues = Self.tierQueues(state, now: await core.now())
+        response.queues = queues
         return response
     }
 
@@ -43,21 +45,20 @@ extension CoordinatorService {
     }
 
     func listWorkers() async -> Flotilla_V1_ListWorkersResponse {
-        let state = await core.state
         var response = Flotilla_V1_ListWorkersResponse()
-        response.workers = state.workers.compactMap { state.workerInfo($0.id) }
+        response.workers = await core.read { state in state.workers.compactMap { state.workerInfo($0.id) } }
         return response
     }
 
     func drainWorker(_ request: Flotilla_V1_DrainWorkerRequest) async throws -> Flotilla_V1_DrainWorkerResponse {
-        guard let worker = await core.state.worker(idOrName: request.worker) else {
+        guard let worker = await core.read({ $0.worker(idOrName: request.worker) }) else {
             throw FlotillaError(.notFound, "no worker \(request.worker)")
         }
         let reason = request.reason.isEmpty ? "drained by an operator" : request.reason
         _ = try await core.proposeChecked(.drain(worker.id, reason: reason, at: await core.now()))
         logger.info("worker drained by an operator", metadata: ["flotilla.worker": "\(worker.name)"])
         var response = Flotilla_V1_DrainWorkerResponse()
-        if let info = await core.state.workerInfo(worker.id) { response.worker = info }
+        if let info = await core.read({ $0.workerInfo(worker.id) }) { response.worker = info }
         return response
     }
 
@@ -67,7 +68,7 @@ extension CoordinatorService {
         }
         _ = try await core.proposeChecked(.setTenant(request.tenant, at: await core.now()))
         var response = Flotilla_V1_SetTenantResponse()
-        response.tenant = await core.state.tenant(request.tenant.tenant) ?? request.tenant
+        response.tenant = await core.read({ $0.tenant(request.tenant.tenant) }) ?? request.tenant
         return response
     }
 }

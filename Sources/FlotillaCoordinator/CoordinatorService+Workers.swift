@@ -38,7 +38,7 @@ extension CoordinatorService {
     /// the name and the worker has heartbeated recently. A silent
     /// holder (a half-open connection after a network cut) gives way.
     private func refuseSecondLiveRegistration(of name: String, peer: PeerInfo) async throws {
-        guard let existing = await core.state.worker(named: name),
+        guard let existing = await core.read({ $0.worker(named: name) }),
               let holder = await core.registeredConnection(of: existing.id), holder != peer.connectionID else { return }
         let silentFor = await core.now().saturatingSubtract(existing.lastHeartbeatAt)
         guard silentFor >= configuration.health.suspectAfterMs else {
@@ -52,7 +52,7 @@ extension CoordinatorService {
         let outcome = try await core.proposeChecked(.heartbeat(request, at: await core.now()))
         var response = Flotilla_V1_HeartbeatResponse()
         response.stop = outcome.stopAttempts
-        response.drain = (await core.state.worker(worker.id)?.drain?.byOperator) ?? false
+        response.drain = (await core.read({ $0.worker(worker.id)?.drain })?.byOperator) ?? false
         return response
     }
 
@@ -94,7 +94,7 @@ extension CoordinatorService {
 
     /// The worker `id` names, if it is the one the peer's certificate names.
     private func ownWorker(_ id: String, peer: PeerInfo) async throws -> Worker {
-        guard let worker = await core.state.worker(WorkerID(id)) else {
+        guard let worker = await core.read({ $0.worker(WorkerID(id)) }) else {
             throw FlotillaError(.notFound, "no worker \(id); register again")
         }
         guard worker.name == peer.identity.name else {
@@ -106,9 +106,9 @@ extension CoordinatorService {
     /// A report about an attempt must come from the worker that attempt was
     /// given to; fencing (in the state machine) handles stale tokens.
     private func checkReporter(jobID: String, token: Flotilla_V1_FencingToken, peer: PeerInfo) async throws {
-        guard let job = await core.state.job(JobID(jobID)),
+        guard let job = await core.read({ $0.job(JobID(jobID)) }),
               let attempt = job.attempts.first(where: { $0.token == FencingToken(token) }),
-              let worker = await core.state.worker(attempt.workerID) else { return }
+              let worker = await core.read({ $0.worker(attempt.workerID) }) else { return }
         guard worker.name == peer.identity.name else {
             throw FlotillaError(.permissionDenied,
                                 "attempt \(token.attempt) of job \(jobID) belongs to worker \(worker.name), not \(peer.identity.name)")
