@@ -58,6 +58,10 @@ public struct CoordinatorConfiguration: Sendable {
 
     static func endpoint(_ reader: ConfigReader, _ key: String, default value: Endpoint) throws -> Endpoint {
         let text = try reader.string(key, default: value.description)
+        // Port 0 (any free port) is fine for a listener.
+        if text.hasSuffix(":0"), let any = Endpoint(String(text.dropLast()) + "1") {
+            return Endpoint(host: any.host, port: 0)
+        }
         guard let endpoint = Endpoint(text) else {
             throw ConfigError(key: key, "expected host:port, got \"\(text)\"")
         }
