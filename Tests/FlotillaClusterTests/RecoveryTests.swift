@@ -54,6 +54,28 @@ import Glibc
         }
     }
 
+    @Test func aCorruptCheckpointRestartsTheJobFromStepZero() async throws {
+        try await cluster { cluster in
+            let first = try await cluster.startWorker("w1", gpus: 1, models: Self.sdxl)
+            let admin = try await cluster.admin()
+            let job = try await cluster.submit(ClusterHarness.spec(model: "sdxl", steps: 30), via: admin).job
+            try await cluster.waitForJob(job.id, via: admin, "checkpointed") { $0.latestCheckpoint.step >= 3 }
+            await first.killNow()
+            let checkpoint = try await cluster.job(job.id, via: admin).latestCheckpoint
+            let path = checkpoint.uri.hasPrefix("file://") ? String(checkpoint.uri.dropFirst(7)) : checkpoint.uri
+            var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            bytes[bytes.count / 2] ^= 0xFF
+            try bytes.write(to: URL(fileURLWithPath: path))
+            try await cluster.startWorker("w2", gpus: 1, models: Self.sdxl)
+            let done = try await cluster.waitForJob(job.id, via: admin, "succeeded") { $0.state == .succeeded }
+            #expect(done.attempts.count == 3, "\(done.attempts)")
+            #expect(done.attempts[1].state == .failed)
+            #expect(done.attempts[1].error.contains(checkpoint.uri) || done.attempts[1].error.contains(path),
+                    "the failure should name the checkpoint: \(done.attempts[1].error)")
+            #expect(done.attempts[2].resumedFromStep == 0)
+        }
+    }
+
     @Test func stalledJobIsAskedToCheckpointAndReassigned() async throws {
         try await cluster(["health.stall_timeout": "1s", "health.checkpoint_grace": "1s"]) { cluster in
             let script = cluster.directory.appending("stall-once.sh")
