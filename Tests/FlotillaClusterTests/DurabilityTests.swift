@@ -8,127 +8,129 @@ import Testing
 import Glibc
 #endif
 
-/// The coordinator acknowledges a submission only once it is on disk: killed
-/// with SIGKILL at a random moment under load, it restarts with every
-/// acknowledged job, none twice, and a torn tail is cut off and reported.
-@Suite(.serialized) struct DurabilityTests {
-    /// What the submitters were told: idempotency key → job id.
-    actor Acknowledged {
-        var jobs: [String: String] = [:]
-        var attempted = Set<String>()
-        func attempt(_ key: String) { attempted.insert(key) }
-        func record(_ key: String, _ id: String) { jobs[key] = id }
-    }
+extension ProcessClusterTests {
+    /// The coordinator acknowledges a submission only once it is on disk: killed
+    /// with SIGKILL at a random moment under load, it restarts with every
+    /// acknowledged job, none twice, and a torn tail is cut off and reported.
+    @Suite struct DurabilityTests {
+        /// What the submitters were told: idempotency key → job id.
+        actor Acknowledged {
+            var jobs: [String: String] = [:]
+            var attempted = Set<String>()
+            func attempt(_ key: String) { attempted.insert(key) }
+            func record(_ key: String, _ id: String) { jobs[key] = id }
+        }
 
-    @Test func everyAcknowledgedJobSurvivesSIGKILL() async throws {
-        try await ClusterHarness.withCluster { cluster in
-            try await cluster.startCoordinator()
-            try await registerModelServer(cluster)
-            let acknowledged = Acknowledged()
-            var generator = SystemRandomNumberGenerator()
-            for round in 0..<3 {
-                let submitters = Task {
-                    try await withThrowingTaskGroup(of: Void.self) { group in
-                        for submitter in 0..<8 {
-                            group.addTask {
-                                let connection = try await cluster.admin()
-                                var n = 0
-                                while true {
-                                    let key = "r\(round)-s\(submitter)-\(n)"
-                                    n += 1
-                                    await acknowledged.attempt(key)
-                                    guard let answer = try? await cluster.submit(
-                                        ClusterHarness.spec(model: "sdxl", key: key), via: connection) else { return }
-                                    await acknowledged.record(key, answer.job.id)
+        @Test func everyAcknowledgedJobSurvivesSIGKILL() async throws {
+            try await ClusterHarness.withCluster { cluster in
+                try await cluster.startCoordinator()
+                try await registerModelServer(cluster)
+                let acknowledged = Acknowledged()
+                var generator = SystemRandomNumberGenerator()
+                for round in 0..<3 {
+                    let submitters = Task {
+                        try await withThrowingTaskGroup(of: Void.self) { group in
+                            for submitter in 0..<8 {
+                                group.addTask {
+                                    let connection = try await cluster.admin()
+                                    var n = 0
+                                    while true {
+                                        let key = "r\(round)-s\(submitter)-\(n)"
+                                        n += 1
+                                        await acknowledged.attempt(key)
+                                        guard let answer = try? await cluster.submit(
+                                            ClusterHarness.spec(model: "sdxl", key: key), via: connection) else { return }
+                                        await acknowledged.record(key, answer.job.id)
+                                    }
                                 }
                             }
+                            try await group.waitForAll()
                         }
-                        try await group.waitForAll()
                     }
+                    try await Task.sleep(for: .milliseconds(Int.random(in: 300...900, using: &generator)))
+                    await cluster.coordinator?.killNow()
+                    try await submitters.value
+                    try await cluster.startCoordinator()
+                    try await checkAcknowledged(acknowledged, cluster)
                 }
-                try await Task.sleep(for: .milliseconds(Int.random(in: 300...900, using: &generator)))
-                await cluster.coordinator?.killNow()
-                try await submitters.value
+                let count = await acknowledged.jobs.count
+                #expect(count > 100, "the submitters got only \(count) acknowledgements in three rounds")
+            }
+        }
+
+        @Test func corruptTailIsTruncatedWithALogLine() async throws {
+            try await ClusterHarness.withCluster { cluster in
                 try await cluster.startCoordinator()
-                try await checkAcknowledged(acknowledged, cluster)
-            }
-            let count = await acknowledged.jobs.count
-            #expect(count > 100, "the submitters got only \(count) acknowledgements in three rounds")
-        }
-    }
+                try await registerModelServer(cluster)
+                let connection = try await cluster.admin()
+                var ids: [String: String] = [:]
+                for n in 0..<20 {
+                    ids["k\(n)"] = try await cluster.submit(ClusterHarness.spec(model: "sdxl", key: "k\(n)"), via: connection).job.id
+                }
+                await connection.close()
+                await cluster.coordinator?.killNow()
 
-    @Test func corruptTailIsTruncatedWithALogLine() async throws {
-        try await ClusterHarness.withCluster { cluster in
-            try await cluster.startCoordinator()
-            try await registerModelServer(cluster)
+                // A torn write: half a record header and garbage after the last acknowledged entry.
+                let logDirectory = cluster.coordinatorDataDirectory.appendingPathComponent("log")
+                let segment = try #require(try FileManager.default.contentsOfDirectory(atPath: logDirectory.path)
+                    .filter { $0.hasSuffix(".seg") }.sorted().last)
+                let handle = try FileHandle(forWritingTo: logDirectory.appendingPathComponent(segment))
+                handle.seekToEndOfFile()
+                handle.write(Data([0x40, 0x00, 0x00, 0x00, 0xde, 0xad, 0xbe, 0xef, 0x01, 0x02, 0x03]))
+                try handle.close()
+
+                let restarted = try await cluster.startCoordinator()
+                #expect(restarted.output.contains("truncated 11 bytes of torn/corrupt tail"), "\(restarted.tail())")
+                let again = try await cluster.admin()
+                for (key, id) in ids {
+                    let answer = try await cluster.submit(ClusterHarness.spec(model: "sdxl", key: key), via: again)
+                    #expect(answer.duplicate && answer.job.id == id)
+                }
+                // The log keeps working after the cut: a new submission is acknowledged and survives.
+                let fresh = try await cluster.submit(ClusterHarness.spec(model: "sdxl", key: "after-cut"), via: again)
+                await cluster.coordinator?.killNow()
+                try await cluster.startCoordinator()
+                let third = try await cluster.admin()
+                #expect(try await cluster.job(fresh.job.id, via: third).id == fresh.job.id)
+            }
+        }
+
+        /// Registers a worker (over the protocol, no process) so that the model is known.
+        private func registerModelServer(_ cluster: ClusterHarness) async throws {
+            let worker = try await cluster.connect(.worker, "model-server")
+            var register = Flotilla_V1_RegisterWorkerRequest()
+            register.name = "model-server"
+            var gpu = Flotilla_V1_Gpu()
+            gpu.index = 0
+            gpu.type = "A100"
+            register.gpus = [gpu]
+            register.models = ["sdxl"]
+            _ = try await worker.request(register, expecting: Flotilla_V1_RegisterWorkerResponse.self)
+            await worker.close()
+        }
+
+        /// Every acknowledged key names the same job after the restart, and no key made two jobs.
+        private func checkAcknowledged(_ acknowledged: Acknowledged, _ cluster: ClusterHarness) async throws {
             let connection = try await cluster.admin()
-            var ids: [String: String] = [:]
-            for n in 0..<20 {
-                ids["k\(n)"] = try await cluster.submit(ClusterHarness.spec(model: "sdxl", key: "k\(n)"), via: connection).job.id
+            let jobs = await acknowledged.jobs
+            for (key, id) in jobs {
+                let answer = try await cluster.submit(ClusterHarness.spec(model: "sdxl", key: key), via: connection)
+                #expect(answer.duplicate, "key \(key) was acknowledged as \(id) but is unknown after the restart")
+                #expect(answer.job.id == id)
             }
+            var keys: [String: Int] = [:]
+            var request = Flotilla_V1_ListJobsRequest()
+            request.limit = 10_000
+            while true {
+                let page = try await connection.request(request, expecting: Flotilla_V1_ListJobsResponse.self)
+                for job in page.jobs { keys[job.spec.idempotencyKey, default: 0] += 1 }
+                guard !page.nextPageToken.isEmpty else { break }
+                request.pageToken = page.nextPageToken
+            }
+            let attempted = await acknowledged.attempted
+            #expect(keys.values.allSatisfy { $0 == 1 }, "an idempotency key made two jobs")
+            #expect(Set(keys.keys).isSubset(of: attempted.union(["after-cut"])))
             await connection.close()
-            await cluster.coordinator?.killNow()
-
-            // A torn write: half a record header and garbage after the last acknowledged entry.
-            let logDirectory = cluster.coordinatorDataDirectory.appendingPathComponent("log")
-            let segment = try #require(try FileManager.default.contentsOfDirectory(atPath: logDirectory.path)
-                .filter { $0.hasSuffix(".seg") }.sorted().last)
-            let handle = try FileHandle(forWritingTo: logDirectory.appendingPathComponent(segment))
-            handle.seekToEndOfFile()
-            handle.write(Data([0x40, 0x00, 0x00, 0x00, 0xde, 0xad, 0xbe, 0xef, 0x01, 0x02, 0x03]))
-            try handle.close()
-
-            let restarted = try await cluster.startCoordinator()
-            #expect(restarted.output.contains("truncated 11 bytes of torn/corrupt tail"), "\(restarted.tail())")
-            let again = try await cluster.admin()
-            for (key, id) in ids {
-                let answer = try await cluster.submit(ClusterHarness.spec(model: "sdxl", key: key), via: again)
-                #expect(answer.duplicate && answer.job.id == id)
-            }
-            // The log keeps working after the cut: a new submission is acknowledged and survives.
-            let fresh = try await cluster.submit(ClusterHarness.spec(model: "sdxl", key: "after-cut"), via: again)
-            await cluster.coordinator?.killNow()
-            try await cluster.startCoordinator()
-            let third = try await cluster.admin()
-            #expect(try await cluster.job(fresh.job.id, via: third).id == fresh.job.id)
         }
-    }
-
-    /// Registers a worker (over the protocol, no process) so that the model is known.
-    private func registerModelServer(_ cluster: ClusterHarness) async throws {
-        let worker = try await cluster.connect(.worker, "model-server")
-        var register = Flotilla_V1_RegisterWorkerRequest()
-        register.name = "model-server"
-        var gpu = Flotilla_V1_Gpu()
-        gpu.index = 0
-        gpu.type = "A100"
-        register.gpus = [gpu]
-        register.models = ["sdxl"]
-        _ = try await worker.request(register, expecting: Flotilla_V1_RegisterWorkerResponse.self)
-        await worker.close()
-    }
-
-    /// Every acknowledged key names the same job after the restart, and no key made two jobs.
-    private func checkAcknowledged(_ acknowledged: Acknowledged, _ cluster: ClusterHarness) async throws {
-        let connection = try await cluster.admin()
-        let jobs = await acknowledged.jobs
-        for (key, id) in jobs {
-            let answer = try await cluster.submit(ClusterHarness.spec(model: "sdxl", key: key), via: connection)
-            #expect(answer.duplicate, "key \(key) was acknowledged as \(id) but is unknown after the restart")
-            #expect(answer.job.id == id)
-        }
-        var keys: [String: Int] = [:]
-        var request = Flotilla_V1_ListJobsRequest()
-        request.limit = 10_000
-        while true {
-            let page = try await connection.request(request, expecting: Flotilla_V1_ListJobsResponse.self)
-            for job in page.jobs { keys[job.spec.idempotencyKey, default: 0] += 1 }
-            guard !page.nextPageToken.isEmpty else { break }
-            request.pageToken = page.nextPageToken
-        }
-        let attempted = await acknowledged.attempted
-        #expect(keys.values.allSatisfy { $0 == 1 }, "an idempotency key made two jobs")
-        #expect(Set(keys.keys).isSubset(of: attempted.union(["after-cut"])))
-        await connection.close()
     }
 }
