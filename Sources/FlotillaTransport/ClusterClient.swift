@@ -1,4 +1,5 @@
 import FlotillaPKI
+import FlotillaProto
 import FlotillaTLS
 import FlotillaWire
 import NIOCore
@@ -71,8 +72,9 @@ public actor ClusterClient {
         throw (lastError as? FlotillaError) ?? FlotillaError(.unavailable, "\(lastError)")
     }
 
-    /// Sends a request, following NOT_LEADER hints and reconnecting once after a lost connection.
-    /// Resending is safe for Flotilla's requests: submissions carry idempotency keys.
+    /// Sends a request, following NOT_LEADER hints and, for requests that are
+    /// safe to repeat (PROTOCOL.md §8.3), reconnecting and resending once after
+    /// a lost connection.
     public func request(_ message: any SwiftProtobuf.Message, timeout: TimeAmount? = nil) async throws -> Envelope {
         var redirects = 0
         var reconnected = false
@@ -90,7 +92,8 @@ public actor ClusterClient {
                     cursor += 1
                     try await Task.sleep(nanoseconds: UInt64(backoff.delay(attempt: redirects, using: &random) * 1_000_000))
                 }
-            } catch let error as FlotillaError where error.code == .unavailable && !connection.isActive && !reconnected {
+            } catch let error as FlotillaError
+                        where error.code == .unavailable && !connection.isActive && !reconnected && Self.mayResend(message) {
                 reconnected = true
                 current = nil
             }
@@ -103,6 +106,13 @@ public actor ClusterClient {
             throw FlotillaError(.internal, "expected \(R.protoMessageName), got \(envelope.kind)")
         }
         return answer
+    }
+
+    /// PROTOCOL.md §8.3: everything Flotilla sends may be repeated except a
+    /// submission without an idempotency key and a drill.
+    static func mayResend(_ message: any SwiftProtobuf.Message) -> Bool {
+        if let submit = message as? Flotilla_V1_SubmitJobRequest { return !submit.spec.idempotencyKey.isEmpty }
+        return !(message is Flotilla_V1_DrillRequest)
     }
 
     private func dropConnection() async {
