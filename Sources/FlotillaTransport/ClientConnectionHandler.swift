@@ -110,6 +110,12 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         guard let context else { return FlotillaError(.unavailable, "connection is closed") }
         do {
             let frame = try Envelope(message, correlationID: correlationID, flags: flags).frame(allocator: context.channel.allocator)
+            // Refused here, at once, rather than dropped by the encoder and timed out later.
+            let limit = configuration.wire.maxFrameBytes
+            guard frame.payload.readableBytes <= limit else {
+                return FlotillaError(.resourceExhausted,
+                                     "\(type(of: message)) is \(frame.payload.readableBytes) bytes, more than the \(limit)-byte frame limit")
+            }
             lastWrite = .now()
             context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
             return nil

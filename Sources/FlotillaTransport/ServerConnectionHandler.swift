@@ -205,6 +205,13 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     private func write(context: ChannelHandlerContext, _ message: any SwiftProtobuf.Message, correlationID: UInt64, flags: FrameFlags) {
         do {
             let frame = try Envelope(message, correlationID: correlationID, flags: flags).frame(allocator: context.channel.allocator)
+            let limit = negotiation.configuration.wire.maxFrameBytes
+            if frame.payload.readableBytes > limit, !(message is Flotilla_V1_Error) {
+                // The answer would be refused by the peer: say so instead of dropping it.
+                let error = FlotillaError(.resourceExhausted,
+                                          "the answer is \(frame.payload.readableBytes) bytes, more than the \(limit)-byte frame limit; ask for less (e.g. a smaller limit)")
+                return write(context: context, error.proto, correlationID: correlationID, flags: .response)
+            }
             context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
         } catch {
             logger.error("cannot encode reply", metadata: ["flotilla.error": "\(error)"])

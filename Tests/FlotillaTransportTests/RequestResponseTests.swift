@@ -29,6 +29,30 @@ import Testing
         await server.close()
     }
 
+    @Test func anOversizedRequestIsRefusedAtOnceAndTheConnectionLives() async throws {
+        let harness = try TransportHarness()
+        defer { harness.directory.remove() }
+        let server = try await harness.server(service: TestService())
+        let client = try await harness.connect(to: server, as: .client, "alice")
+        var submit = Flotilla_V1_SubmitJobRequest()
+        submit.spec.model = "mochi-1"
+        submit.spec.params["prompt"] = String(repeating: "x", count: 17 << 20)
+        let started = ContinuousClock.now
+        do {
+            _ = try await client.request(submit)
+            Issue.record("a 17 MiB request was sent")
+        } catch let error as FlotillaError {
+            #expect(error.code == .resourceExhausted)
+            #expect(error.message.contains("frame limit"))
+        }
+        #expect(ContinuousClock.now - started < .seconds(5), "refused only after a deadline")
+        submit.spec.params = [:]
+        submit.spec.idempotencyKey = "small"
+        #expect(try await client.request(submit, expecting: Flotilla_V1_SubmitJobResponse.self).job.id == "job-small")
+        await client.close()
+        await server.close()
+    }
+
     @Test func workerCertificateCannotCallAdmin() async throws {
         let harness = try TransportHarness()
         defer { harness.directory.remove() }
