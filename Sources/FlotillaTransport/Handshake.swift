@@ -100,6 +100,11 @@ public struct HandshakeNegotiation: Sendable {
         if let expectedRole, expectedRole != certified.role {
             return FlotillaError(.unauthenticated, "expected a \(expectedRole.rawValue), reached \(certified.uri)")
         }
+        // The server must choose a version this client offered (PROTOCOL.md §6.3).
+        guard (ProtocolVersion.minimum...ProtocolVersion.maximum).contains(ack.version) else {
+            return FlotillaError(.unsupportedVersion,
+                                 "the server chose protocol version \(ack.version); this client speaks \(ProtocolVersion.minimum)...\(ProtocolVersion.maximum)")
+        }
         return nil
     }
 }
