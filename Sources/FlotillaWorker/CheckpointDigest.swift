@@ -1,0 +1,71 @@
+import COpenSSL
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// SHA-256 and size of a checkpoint file, read in 1 MiB chunks so a checkpoint
+/// of many gigabytes is hashed in constant memory.
+public struct CheckpointDigest: Sendable, Hashable {
+    /// 64 lower-case hex digits.
+    public var sha256Hex: String
+    public var sizeBytes: UInt64
+
+    public struct Failure: Error, Sendable, Hashable, CustomStringConvertible {
+        public var path: String
+        public var reason: String
+        public var description: String { "cannot hash \(path): \(reason)" }
+    }
+
+    static let chunkBytes = 1 << 20
+
+    /// Hashes the file at `path`.
+    public init(file path: String) throws {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw Failure(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(descriptor) }
+        guard let context = EVP_MD_CTX_new() else { throw Failure(path: path, reason: "EVP_MD_CTX_new failed") }
+        defer { EVP_MD_CTX_free(context) }
+        guard EVP_DigestInit_ex(context, EVP_sha256(), nil) == 1 else {
+            throw Failure(path: path, reason: "EVP_DigestInit_ex failed")
+        }
+        var buffer = [UInt8](repeating: 0, count: Self.chunkBytes)
+        var size: UInt64 = 0
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw Failure(path: path, reason: String(cString: strerror(errno)))
+            }
+            if count == 0 { break }
+            size += UInt64(count)
+            let updated = buffer.withUnsafeBytes { EVP_DigestUpdate(context, $0.baseAddress, count) }
+            guard updated == 1 else { throw Failure(path: path, reason: "EVP_DigestUpdate failed") }
+        }
+        var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        guard EVP_DigestFinal_ex(context, &digest, &length) == 1 else {
+            throw Failure(path: path, reason: "EVP_DigestFinal_ex failed")
+        }
+        sha256Hex = Self.hex(digest.prefix(Int(length)))
+        sizeBytes = size
+    }
+
+    public init(sha256Hex: String, sizeBytes: UInt64) {
+        self.sha256Hex = sha256Hex
+        self.sizeBytes = sizeBytes
+    }
+
+    static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        for byte in bytes {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+}
