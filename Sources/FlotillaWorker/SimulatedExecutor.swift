@@ -51,6 +51,8 @@ final class SimulatedExecution: AttemptExecution {
     let events: AsyncStream<ExecutionEvent>
     private let continuation: AsyncStream<ExecutionEvent>.Continuation
     private let launch: AttemptLaunch
+    /// The step this attempt is bound to fail at, if any.
+    let failureStep: UInt64?
     private let request = Locked<StopRequest?>(nil)
     private let runner = Locked<Task<Void, Never>?>(nil)
 
@@ -59,6 +61,7 @@ final class SimulatedExecution: AttemptExecution {
     init(launch: AttemptLaunch, stepDuration: Duration, failureStep: UInt64?, sleep: @escaping SimulatedExecutor.Sleep) {
         (events, continuation) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
         self.launch = launch
+        self.failureStep = failureStep
         let task = Task { [self] in
             await run(stepDuration: stepDuration, failureStep: failureStep, sleep: sleep)
         }

@@ -67,6 +67,9 @@ final class SpawnedProcess: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, output[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
+        // The job inherits nothing else of the worker's: no sockets, no files
+        // another thread has open (a script being written would fail with ETXTBSY).
+        if let closeFrom = Self.addCloseFrom { _ = closeFrom(&actions, 3) }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -88,9 +91,16 @@ final class SpawnedProcess: Sendable {
             envp.forEach { free($0) }
         }
         var pid: pid_t = 0
-        let result = executable.contains("/")
-            ? posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-            : posix_spawnp(&pid, executable, &actions, &attributes, argv, envp)
+        var result: Int32 = 0
+        // ETXTBSY: another thread's child, forked while the file was open for
+        // writing, has not reached exec yet; it goes away within moments.
+        for attempt in 0..<5 {
+            result = executable.contains("/")
+                ? posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+                : posix_spawnp(&pid, executable, &actions, &attributes, argv, envp)
+            guard result == ETXTBSY else { break }
+            usleep(UInt32(10_000 << attempt))
+        }
         close(output[1])
         close(errors[1])
         guard result == 0 else {
@@ -102,6 +112,15 @@ final class SpawnedProcess: Sendable {
         process.reapOnItsOwnThread()
         return process
     }
+
+    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
+
+    /// glibc 2.34's posix_spawn_file_actions_addclosefrom_np, a GNU extension
+    /// Swift cannot see in the headers.
+    private static let addCloseFrom: AddCloseFrom? = {
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: AddCloseFrom.self)
+    }()
 
     /// A pipe whose ends are not inherited by other children (pipe2 is not
     /// visible from Swift on glibc).

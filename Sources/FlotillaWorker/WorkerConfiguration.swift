@@ -66,7 +66,9 @@ public struct WorkerConfiguration: Sendable {
     /// given on the command line win over the file and the environment.
     public init(reader: ConfigReader, coordinators overrideCoordinators: [Endpoint]? = nil,
                 name overrideName: String? = nil) throws {
-        name = try overrideName ?? reader.requiredString("name")
+        let configuredName = try reader.string("name", default: "")
+        name = overrideName ?? configuredName
+        if name.isEmpty { _ = try reader.requiredString("name") }
         guard NodeIdentity.isValidComponent(name) else {
             throw ConfigError(key: "name", "\"\(name)\" is not a valid node name (letters, digits, '-', '_', '.')")
         }
