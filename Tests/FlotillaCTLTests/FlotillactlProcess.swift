@@ -2,13 +2,13 @@ import FlotillaTestSupport
 import Foundation
 import Testing
 
-/// Runs the `flotillactl` built alongside this test bundle.
-func flotillactl(_ arguments: [String]) async throws -> ProcessResult {
+/// Runs the `flotillactl` built alongside this test bundle; `environment` nil inherits this process's.
+func flotillactl(_ arguments: [String], environment: [String: String]? = nil) async throws -> ProcessResult {
     let binary = productURL("flotillactl")
     try #require(
         FileManager.default.isExecutableFile(atPath: binary.path),
         "flotillactl is not built at \(binary.path); run `swift build` first")
-    return try await runProcess(binary, arguments: arguments, timeout: .seconds(60))
+    return try await runProcess(binary, arguments: arguments, environment: environment, timeout: .seconds(60))
 }
 
 func openssl(_ arguments: [String]) async throws -> ProcessResult {
