@@ -131,6 +131,9 @@ extension WorkerAgent {
 
     /// Queues the attempt's result; the attempt stays listed until it is acknowledged.
     func end(_ jobID: String, token: Flotilla_V1_FencingToken, _ ending: Ending, checkpointUnusable: Bool = false) {
+        guard let started = current(jobID, token) else { return }
+        // The last step goes out even when the throttle held it back.
+        if started.execution != nil, started.reportedStep != started.step { sendProgress(jobID) }
         guard var attempt = current(jobID, token) else { return }
         var result = Flotilla_V1_AttemptResult()
         result.jobID = jobID
