@@ -28,6 +28,8 @@ checkpoint() {
     echo "CHECKPOINT $step $file"
 }
 stop() {
+    # A second signal while the checkpoint is written must not write another.
+    trap '' USR1 TERM
     checkpoint
     exit "$1"
 }
