@@ -63,8 +63,10 @@ source "$root/env.sh"
 start() {  # name, command...
   local name=$1; shift
   nohup "$@" >"$root/logs/$name.log" 2>&1 &
-  echo "$name $!" >> "$root/pids"
-  echo "started $name (pid $!, log $root/logs/$name.log)"
+  local pid=$!
+  disown  # the shell need not report the SIGKILL this demonstration sends
+  echo "$name $pid" >> "$root/pids"
+  echo "started $name (pid $pid, log $root/logs/$name.log)"
 }
 pid_of() { awk -v n="$1" '$1 == n { print $2 }' "$root/pids"; }
 
@@ -93,40 +95,46 @@ done
 jobs+=("$(submit --model stepper --gpus 1 --steps 20 --tier standard --tenant research --param step_ms=150 --idempotency-key demo-stepper-1)")
 "$ctl" jobs list
 
-say "waiting for a running job with a checkpoint, to kill its worker"
-# worker-3 alone serves the stepper model: kill another so every job can still finish.
-spare="$("$ctl" workers --json | jq -r '.workers[] | select(.name == "worker-3") | .id')"
-victim="" job="" step=""
+say "waiting for a job on worker-1 to write a checkpoint, to kill worker-1"
+# worker-1 (4x A100: sdxl, llama-70b) is the one to kill: worker-2 alone serves
+# mochi-1 and worker-3 alone serves stepper, so with worker-1 gone every job can
+# still finish, and a 4-GPU llama-70b job moves to worker-2's H100s.
+victim=worker-1
+victim_id="$("$ctl" workers --json | jq -r --arg n "$victim" '.workers[] | select(.name == $n) | .id')"
+job="" step=""
 for _ in $(seq 300); do
-  line="$("$ctl" jobs list --state running --json | jq -r --arg spare "$spare" '
-    [.jobs[]? | select((.latestCheckpoint.step // "0" | tonumber) > 0) | select(.attempts[-1].workerId != $spare)]
-    | first // empty | "\(.id) \(.attempts[-1].workerId) \(.latestCheckpoint.step)"')"
-  if [ -n "$line" ]; then read -r job worker_id step <<<"$line"; break; fi
+  line="$("$ctl" jobs list --state running --json | jq -r --arg w "$victim_id" '
+    [.jobs[]? | select((.latestCheckpoint.step // "0" | tonumber) > 0) | select(.attempts[-1].workerId == $w)]
+    | first // empty | "\(.id) \(.latestCheckpoint.step)"')"
+  if [ -n "$line" ]; then read -r job step <<<"$line"; break; fi
   sleep 0.2
 done
-[ -n "$job" ] || { echo "no job reached a checkpoint"; exit 1; }
-victim="$("$ctl" workers --json | jq -r --arg id "$worker_id" '.workers[] | select(.id == $id) | .name')"
+[ -n "$job" ] || { echo "no job on $victim reached a checkpoint"; exit 1; }
 kill -KILL "$(pid_of "$victim")"
 echo "SIGKILL $victim (pid $(pid_of "$victim")) while it ran job $job, last checkpoint at step $step"
 
 say "waiting for the coordinator to notice (heartbeat timeout 15 s) and move job $job"
-for _ in $(seq 600); do
+moved=""
+for _ in $(seq 900); do
   moved="$("$ctl" jobs get "$job" --json | jq -r '(.job // .) as $j | if ($j.attempts | length) > 1 and ($j.attempts[-1].state // "") != "ATTEMPT_STATE_ASSIGNED" then "\($j.attempts[-1].workerId) \($j.attempts[-1].resumedFromStep // "0")" else empty end')"
   [ -n "$moved" ] && break
   sleep 0.1
 done
+[ -n "$moved" ] || { echo "job $job did not move within 90 s:"; "$ctl" jobs get "$job"; exit 1; }
 read -r new_worker resumed <<<"$moved"
 new_name="$("$ctl" workers --json | jq -r --arg id "$new_worker" '.workers[] | select(.id == $id) | .name')"
-echo "job $job moved from $victim to $new_name and resumed from checkpoint step $resumed (not step 0)"
+echo "job $job moved from $victim to $new_name and resumed from checkpoint step $resumed"
 "$ctl" workers
 
 say "waiting for every job to finish"
-for _ in $(seq 900); do
+left=""
+for _ in $(seq 600); do
   left="$("$ctl" jobs list --json | jq '[.jobs[]? | select(.state == "JOB_STATE_QUEUED" or .state == "JOB_STATE_RUNNING")] | length')"
   [ "$left" = 0 ] && break
   sleep 0.5
 done
 "$ctl" jobs list
+[ "$left" = 0 ] || echo "$left jobs still queued or running after 5 minutes"
 echo
 "$ctl" jobs get "$job"
 

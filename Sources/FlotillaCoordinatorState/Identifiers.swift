@@ -16,14 +16,16 @@ public struct JobID: Hashable, Sendable, CustomStringConvertible, ExpressibleByS
 }
 
 /// A worker's id: assigned at its first registration, from the entry's index.
-/// Registering again under the same name keeps it (PROTOCOL.md §11.3).
+/// Registering again under the same name keeps it (PROTOCOL.md §11.3). `w-<index>`,
+/// short and unlike the `worker-1` style names operators give, so tables that
+/// show both are not confusing.
 public struct WorkerID: Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
     public let rawValue: String
 
     public init(_ rawValue: String) { self.rawValue = rawValue }
     public init(stringLiteral value: String) { self.rawValue = value }
 
-    init(registeredAt index: UInt64) { rawValue = "worker-\(index)" }
+    init(registeredAt index: UInt64) { rawValue = "w-\(index)" }
 
     public var description: String { rawValue }
 }
