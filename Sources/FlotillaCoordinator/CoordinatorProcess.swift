@@ -61,7 +61,7 @@ public final class CoordinatorProcess: Service, Sendable {
             await server.close()
             throw error
         }
-        logger.info("coordinator serving", metadata: [
+        logger.notice("coordinator serving", metadata: [
             "flotilla.name": "\(configuration.name)", "flotilla.term": "\(core.term)",
             "flotilla.listen": "\(configuration.listen.host):\(server.port)",
             "flotilla.http": "\(configuration.httpListen.host):\(http.port)",

@@ -164,7 +164,7 @@ struct ClusterBench: ParsableCommand {
         let path = directory.appending("coordinator-\(name).yaml")
         try config.write(to: path, atomically: true, encoding: .utf8)
         return try ChildProcess(name: "coordinator", executable: bin.appendingPathComponent("flotilla-coordinator"),
-                                arguments: ["--config", path.path, "--log-level", "warning"],
+                                arguments: ["--config", path.path, "--log-level", "notice"],
                                 logURL: directory.appending("coordinator-\(name).log"))
     }
 
@@ -184,7 +184,7 @@ struct ClusterBench: ParsableCommand {
         let path = directory.appending("worker-\(index).yaml")
         try config.write(to: path, atomically: true, encoding: .utf8)
         return try ChildProcess(name: "worker-\(index)", executable: bin.appendingPathComponent("flotilla-worker"),
-                                arguments: ["--config", path.path, "--log-level", "warning"],
+                                arguments: ["--config", path.path, "--log-level", "notice"],
                                 logURL: directory.appending("worker-\(index).log"))
     }
 
