@@ -90,13 +90,16 @@ let package = Package(
             name: "FlotillaCoordinatorState",
             dependencies: ["FlotillaProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
+        // Scheduling policy (tiers, fair share, quotas, gang placement, preemption, retries,
+        // breaker admission) and scaling signals: pure values over the coordinator state.
+        .target(name: "FlotillaScheduler", dependencies: ["FlotillaCoordinatorState", "FlotillaProto"]),
         // YAML configuration with FLOTILLA_* environment overrides and errors that name the key.
         .target(name: "FlotillaConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
         // The coordinator process: log + state machine + planner behind the protocol, metrics, health.
         .target(
             name: "FlotillaCoordinator",
             dependencies: [
-                "FlotillaConfig", "FlotillaCoordinatorState", "FlotillaLog", "FlotillaTransport",
+                "FlotillaConfig", "FlotillaCoordinatorState", "FlotillaScheduler", "FlotillaLog", "FlotillaTransport",
                 "FlotillaTLS", "FlotillaPKI", "FlotillaProto", "FlotillaWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -134,6 +137,7 @@ let package = Package(
             name: "flotilla-bench",
             dependencies: [
                 "FlotillaWire", "FlotillaTransport", "FlotillaPKI", "FlotillaProto", "FlotillaTLS", "FlotillaTestSupport",
+                "FlotillaScheduler", "FlotillaCoordinatorState",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -179,6 +183,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "FlotillaCoordinatorStateTests", dependencies: ["FlotillaCoordinatorState", "FlotillaProto"]),
+        .testTarget(name: "FlotillaSchedulerTests", dependencies: ["FlotillaScheduler", "FlotillaCoordinatorState", "FlotillaProto"]),
         .testTarget(name: "FlotillaCTLTests", dependencies: ["FlotillaTestSupport", "FlotillaTransport", "FlotillaCTL", "FlotillaProto"]),
         .testTarget(name: "FlotillaConfigTests", dependencies: ["FlotillaConfig"]),
         .testTarget(

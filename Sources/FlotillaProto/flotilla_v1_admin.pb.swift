@@ -68,41 +68,185 @@ public nonisolated struct Flotilla_V1_TierQueue: Sendable {
   public init() {}
 }
 
-public nonisolated struct Flotilla_V1_ClusterStatusResponse: Sendable {
+public nonisolated struct Flotilla_V1_ClusterStatusResponse: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var cluster: String = String()
+  public var cluster: String {
+    get {_storage._cluster}
+    set {_uniqueStorage()._cluster = newValue}
+  }
 
-  public var region: String = String()
+  public var region: String {
+    get {_storage._region}
+    set {_uniqueStorage()._region = newValue}
+  }
 
-  public var coordinators: [Flotilla_V1_CoordinatorInfo] = []
+  public var coordinators: [Flotilla_V1_CoordinatorInfo] {
+    get {_storage._coordinators}
+    set {_uniqueStorage()._coordinators = newValue}
+  }
 
-  public var workersReady: UInt32 = 0
+  public var workersReady: UInt32 {
+    get {_storage._workersReady}
+    set {_uniqueStorage()._workersReady = newValue}
+  }
 
-  public var workersTotal: UInt32 = 0
+  public var workersTotal: UInt32 {
+    get {_storage._workersTotal}
+    set {_uniqueStorage()._workersTotal = newValue}
+  }
 
-  public var gpusTotal: UInt32 = 0
+  public var gpusTotal: UInt32 {
+    get {_storage._gpusTotal}
+    set {_uniqueStorage()._gpusTotal = newValue}
+  }
+
+  public var gpusAllocated: UInt32 {
+    get {_storage._gpusAllocated}
+    set {_uniqueStorage()._gpusAllocated = newValue}
+  }
+
+  public var jobsQueued: UInt32 {
+    get {_storage._jobsQueued}
+    set {_uniqueStorage()._jobsQueued = newValue}
+  }
+
+  public var jobsRunning: UInt32 {
+    get {_storage._jobsRunning}
+    set {_uniqueStorage()._jobsRunning = newValue}
+  }
+
+  public var jobsSucceeded: UInt64 {
+    get {_storage._jobsSucceeded}
+    set {_uniqueStorage()._jobsSucceeded = newValue}
+  }
+
+  public var jobsFailed: UInt64 {
+    get {_storage._jobsFailed}
+    set {_uniqueStorage()._jobsFailed = newValue}
+  }
+
+  public var queues: [Flotilla_V1_TierQueue] {
+    get {_storage._queues}
+    set {_uniqueStorage()._queues = newValue}
+  }
+
+  /// scaling signals, human readable
+  public var recommendations: [String] {
+    get {_storage._recommendations}
+    set {_uniqueStorage()._recommendations = newValue}
+  }
+
+  /// Scaling signals (what an autoscaler needs).
+  public var modelQueues: [Flotilla_V1_ModelQueue] {
+    get {_storage._modelQueues}
+    set {_uniqueStorage()._modelQueues = newValue}
+  }
+
+  public var gpuTypes: [Flotilla_V1_GpuTypeUsage] {
+    get {_storage._gpuTypes}
+    set {_uniqueStorage()._gpuTypes = newValue}
+  }
+
+  /// over attempts started in the last 10 minutes
+  public var p99QueueWaitMs: UInt64 {
+    get {_storage._p99QueueWaitMs}
+    set {_uniqueStorage()._p99QueueWaitMs = newValue}
+  }
+
+  public var capacity: [Flotilla_V1_CapacityRecommendation] {
+    get {_storage._capacity}
+    set {_uniqueStorage()._capacity = newValue}
+  }
+
+  public var tenants: [Flotilla_V1_TenantUsage] {
+    get {_storage._tenants}
+    set {_uniqueStorage()._tenants = newValue}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+public nonisolated struct Flotilla_V1_ModelQueue: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var model: String = String()
+
+  public var queued: UInt32 = 0
+
+  public var oldestWaitMs: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Flotilla_V1_GpuTypeUsage: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var gpuType: String = String()
+
+  /// on READY and DRAINING workers
+  public var total: UInt32 = 0
+
+  public var allocated: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A recommended capacity change for one GPU type, with the rule that fired.
+public nonisolated struct Flotilla_V1_CapacityRecommendation: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var gpuType: String = String()
+
+  /// +10: add 10 % capacity; -10: remove 10 %
+  public var changePercent: Int32 = 0
+
+  public var reason: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Flotilla_V1_TenantUsage: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var quota: Flotilla_V1_TenantQuota {
+    get {_quota ?? Flotilla_V1_TenantQuota()}
+    set {_quota = newValue}
+  }
+  /// Returns true if `quota` has been explicitly set.
+  public var hasQuota: Bool {self._quota != nil}
+  /// Clears the value of `quota`. Subsequent reads from it will return its default value.
+  public mutating func clearQuota() {self._quota = nil}
 
   public var gpusAllocated: UInt32 = 0
 
   public var jobsQueued: UInt32 = 0
 
-  public var jobsRunning: UInt32 = 0
-
-  public var jobsSucceeded: UInt64 = 0
-
-  public var jobsFailed: UInt64 = 0
-
-  public var queues: [Flotilla_V1_TierQueue] = []
-
-  /// scaling signals, human readable
-  public var recommendations: [String] = []
-
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _quota: Flotilla_V1_TenantQuota? = nil
 }
 
 public nonisolated struct Flotilla_V1_WorkerInfo: Sendable {
@@ -209,6 +353,12 @@ public nonisolated struct Flotilla_V1_BreakerInfo: Sendable {
   public var probesInFlight: UInt32 = 0
 
   public var fallbackChain: [String] = []
+
+  /// HALF_OPEN: probes that succeeded so far
+  public var probesSucceeded: UInt32 = 0
+
+  /// HALF_OPEN: probes it admits (policy)
+  public var probesAllowed: UInt32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -575,7 +725,192 @@ nonisolated extension Flotilla_V1_TierQueue: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Flotilla_V1_ClusterStatusResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ClusterStatusResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cluster\0\u{1}region\0\u{1}coordinators\0\u{3}workers_ready\0\u{3}workers_total\0\u{3}gpus_total\0\u{3}gpus_allocated\0\u{3}jobs_queued\0\u{3}jobs_running\0\u{3}jobs_succeeded\0\u{3}jobs_failed\0\u{1}queues\0\u{1}recommendations\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cluster\0\u{1}region\0\u{1}coordinators\0\u{3}workers_ready\0\u{3}workers_total\0\u{3}gpus_total\0\u{3}gpus_allocated\0\u{3}jobs_queued\0\u{3}jobs_running\0\u{3}jobs_succeeded\0\u{3}jobs_failed\0\u{1}queues\0\u{1}recommendations\0\u{3}model_queues\0\u{3}gpu_types\0\u{3}p99_queue_wait_ms\0\u{1}capacity\0\u{1}tenants\0")
+
+  fileprivate class _StorageClass {
+    var _cluster: String = String()
+    var _region: String = String()
+    var _coordinators: [Flotilla_V1_CoordinatorInfo] = []
+    var _workersReady: UInt32 = 0
+    var _workersTotal: UInt32 = 0
+    var _gpusTotal: UInt32 = 0
+    var _gpusAllocated: UInt32 = 0
+    var _jobsQueued: UInt32 = 0
+    var _jobsRunning: UInt32 = 0
+    var _jobsSucceeded: UInt64 = 0
+    var _jobsFailed: UInt64 = 0
+    var _queues: [Flotilla_V1_TierQueue] = []
+    var _recommendations: [String] = []
+    var _modelQueues: [Flotilla_V1_ModelQueue] = []
+    var _gpuTypes: [Flotilla_V1_GpuTypeUsage] = []
+    var _p99QueueWaitMs: UInt64 = 0
+    var _capacity: [Flotilla_V1_CapacityRecommendation] = []
+    var _tenants: [Flotilla_V1_TenantUsage] = []
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _cluster = source._cluster
+      _region = source._region
+      _coordinators = source._coordinators
+      _workersReady = source._workersReady
+      _workersTotal = source._workersTotal
+      _gpusTotal = source._gpusTotal
+      _gpusAllocated = source._gpusAllocated
+      _jobsQueued = source._jobsQueued
+      _jobsRunning = source._jobsRunning
+      _jobsSucceeded = source._jobsSucceeded
+      _jobsFailed = source._jobsFailed
+      _queues = source._queues
+      _recommendations = source._recommendations
+      _modelQueues = source._modelQueues
+      _gpuTypes = source._gpuTypes
+      _p99QueueWaitMs = source._p99QueueWaitMs
+      _capacity = source._capacity
+      _tenants = source._tenants
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._cluster) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._region) }()
+        case 3: try { try decoder.decodeRepeatedMessageField(value: &_storage._coordinators) }()
+        case 4: try { try decoder.decodeSingularUInt32Field(value: &_storage._workersReady) }()
+        case 5: try { try decoder.decodeSingularUInt32Field(value: &_storage._workersTotal) }()
+        case 6: try { try decoder.decodeSingularUInt32Field(value: &_storage._gpusTotal) }()
+        case 7: try { try decoder.decodeSingularUInt32Field(value: &_storage._gpusAllocated) }()
+        case 8: try { try decoder.decodeSingularUInt32Field(value: &_storage._jobsQueued) }()
+        case 9: try { try decoder.decodeSingularUInt32Field(value: &_storage._jobsRunning) }()
+        case 10: try { try decoder.decodeSingularUInt64Field(value: &_storage._jobsSucceeded) }()
+        case 11: try { try decoder.decodeSingularUInt64Field(value: &_storage._jobsFailed) }()
+        case 12: try { try decoder.decodeRepeatedMessageField(value: &_storage._queues) }()
+        case 13: try { try decoder.decodeRepeatedStringField(value: &_storage._recommendations) }()
+        case 14: try { try decoder.decodeRepeatedMessageField(value: &_storage._modelQueues) }()
+        case 15: try { try decoder.decodeRepeatedMessageField(value: &_storage._gpuTypes) }()
+        case 16: try { try decoder.decodeSingularUInt64Field(value: &_storage._p99QueueWaitMs) }()
+        case 17: try { try decoder.decodeRepeatedMessageField(value: &_storage._capacity) }()
+        case 18: try { try decoder.decodeRepeatedMessageField(value: &_storage._tenants) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      if !_storage._cluster.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._cluster, fieldNumber: 1)
+      }
+      if !_storage._region.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._region, fieldNumber: 2)
+      }
+      if !_storage._coordinators.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._coordinators, fieldNumber: 3)
+      }
+      if _storage._workersReady != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._workersReady, fieldNumber: 4)
+      }
+      if _storage._workersTotal != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._workersTotal, fieldNumber: 5)
+      }
+      if _storage._gpusTotal != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._gpusTotal, fieldNumber: 6)
+      }
+      if _storage._gpusAllocated != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._gpusAllocated, fieldNumber: 7)
+      }
+      if _storage._jobsQueued != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._jobsQueued, fieldNumber: 8)
+      }
+      if _storage._jobsRunning != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._jobsRunning, fieldNumber: 9)
+      }
+      if _storage._jobsSucceeded != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._jobsSucceeded, fieldNumber: 10)
+      }
+      if _storage._jobsFailed != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._jobsFailed, fieldNumber: 11)
+      }
+      if !_storage._queues.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._queues, fieldNumber: 12)
+      }
+      if !_storage._recommendations.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._recommendations, fieldNumber: 13)
+      }
+      if !_storage._modelQueues.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._modelQueues, fieldNumber: 14)
+      }
+      if !_storage._gpuTypes.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._gpuTypes, fieldNumber: 15)
+      }
+      if _storage._p99QueueWaitMs != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._p99QueueWaitMs, fieldNumber: 16)
+      }
+      if !_storage._capacity.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._capacity, fieldNumber: 17)
+      }
+      if !_storage._tenants.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._tenants, fieldNumber: 18)
+      }
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flotilla_V1_ClusterStatusResponse, rhs: Flotilla_V1_ClusterStatusResponse) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._cluster != rhs_storage._cluster {return false}
+        if _storage._region != rhs_storage._region {return false}
+        if _storage._coordinators != rhs_storage._coordinators {return false}
+        if _storage._workersReady != rhs_storage._workersReady {return false}
+        if _storage._workersTotal != rhs_storage._workersTotal {return false}
+        if _storage._gpusTotal != rhs_storage._gpusTotal {return false}
+        if _storage._gpusAllocated != rhs_storage._gpusAllocated {return false}
+        if _storage._jobsQueued != rhs_storage._jobsQueued {return false}
+        if _storage._jobsRunning != rhs_storage._jobsRunning {return false}
+        if _storage._jobsSucceeded != rhs_storage._jobsSucceeded {return false}
+        if _storage._jobsFailed != rhs_storage._jobsFailed {return false}
+        if _storage._queues != rhs_storage._queues {return false}
+        if _storage._recommendations != rhs_storage._recommendations {return false}
+        if _storage._modelQueues != rhs_storage._modelQueues {return false}
+        if _storage._gpuTypes != rhs_storage._gpuTypes {return false}
+        if _storage._p99QueueWaitMs != rhs_storage._p99QueueWaitMs {return false}
+        if _storage._capacity != rhs_storage._capacity {return false}
+        if _storage._tenants != rhs_storage._tenants {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flotilla_V1_ModelQueue: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ModelQueue"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{1}queued\0\u{3}oldest_wait_ms\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -583,81 +918,155 @@ nonisolated extension Flotilla_V1_ClusterStatusResponse: SwiftProtobuf.Message, 
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.cluster) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.region) }()
-      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.coordinators) }()
-      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.workersReady) }()
-      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.workersTotal) }()
-      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.gpusTotal) }()
-      case 7: try { try decoder.decodeSingularUInt32Field(value: &self.gpusAllocated) }()
-      case 8: try { try decoder.decodeSingularUInt32Field(value: &self.jobsQueued) }()
-      case 9: try { try decoder.decodeSingularUInt32Field(value: &self.jobsRunning) }()
-      case 10: try { try decoder.decodeSingularUInt64Field(value: &self.jobsSucceeded) }()
-      case 11: try { try decoder.decodeSingularUInt64Field(value: &self.jobsFailed) }()
-      case 12: try { try decoder.decodeRepeatedMessageField(value: &self.queues) }()
-      case 13: try { try decoder.decodeRepeatedStringField(value: &self.recommendations) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self.model) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.queued) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.oldestWaitMs) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.cluster.isEmpty {
-      try visitor.visitSingularStringField(value: self.cluster, fieldNumber: 1)
+    if !self.model.isEmpty {
+      try visitor.visitSingularStringField(value: self.model, fieldNumber: 1)
     }
-    if !self.region.isEmpty {
-      try visitor.visitSingularStringField(value: self.region, fieldNumber: 2)
+    if self.queued != 0 {
+      try visitor.visitSingularUInt32Field(value: self.queued, fieldNumber: 2)
     }
-    if !self.coordinators.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.coordinators, fieldNumber: 3)
-    }
-    if self.workersReady != 0 {
-      try visitor.visitSingularUInt32Field(value: self.workersReady, fieldNumber: 4)
-    }
-    if self.workersTotal != 0 {
-      try visitor.visitSingularUInt32Field(value: self.workersTotal, fieldNumber: 5)
-    }
-    if self.gpusTotal != 0 {
-      try visitor.visitSingularUInt32Field(value: self.gpusTotal, fieldNumber: 6)
-    }
-    if self.gpusAllocated != 0 {
-      try visitor.visitSingularUInt32Field(value: self.gpusAllocated, fieldNumber: 7)
-    }
-    if self.jobsQueued != 0 {
-      try visitor.visitSingularUInt32Field(value: self.jobsQueued, fieldNumber: 8)
-    }
-    if self.jobsRunning != 0 {
-      try visitor.visitSingularUInt32Field(value: self.jobsRunning, fieldNumber: 9)
-    }
-    if self.jobsSucceeded != 0 {
-      try visitor.visitSingularUInt64Field(value: self.jobsSucceeded, fieldNumber: 10)
-    }
-    if self.jobsFailed != 0 {
-      try visitor.visitSingularUInt64Field(value: self.jobsFailed, fieldNumber: 11)
-    }
-    if !self.queues.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.queues, fieldNumber: 12)
-    }
-    if !self.recommendations.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.recommendations, fieldNumber: 13)
+    if self.oldestWaitMs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.oldestWaitMs, fieldNumber: 3)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Flotilla_V1_ClusterStatusResponse, rhs: Flotilla_V1_ClusterStatusResponse) -> Bool {
-    if lhs.cluster != rhs.cluster {return false}
-    if lhs.region != rhs.region {return false}
-    if lhs.coordinators != rhs.coordinators {return false}
-    if lhs.workersReady != rhs.workersReady {return false}
-    if lhs.workersTotal != rhs.workersTotal {return false}
-    if lhs.gpusTotal != rhs.gpusTotal {return false}
+  public static func ==(lhs: Flotilla_V1_ModelQueue, rhs: Flotilla_V1_ModelQueue) -> Bool {
+    if lhs.model != rhs.model {return false}
+    if lhs.queued != rhs.queued {return false}
+    if lhs.oldestWaitMs != rhs.oldestWaitMs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flotilla_V1_GpuTypeUsage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GpuTypeUsage"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}gpu_type\0\u{1}total\0\u{1}allocated\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.gpuType) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.total) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.allocated) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.gpuType.isEmpty {
+      try visitor.visitSingularStringField(value: self.gpuType, fieldNumber: 1)
+    }
+    if self.total != 0 {
+      try visitor.visitSingularUInt32Field(value: self.total, fieldNumber: 2)
+    }
+    if self.allocated != 0 {
+      try visitor.visitSingularUInt32Field(value: self.allocated, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flotilla_V1_GpuTypeUsage, rhs: Flotilla_V1_GpuTypeUsage) -> Bool {
+    if lhs.gpuType != rhs.gpuType {return false}
+    if lhs.total != rhs.total {return false}
+    if lhs.allocated != rhs.allocated {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flotilla_V1_CapacityRecommendation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CapacityRecommendation"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}gpu_type\0\u{3}change_percent\0\u{1}reason\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.gpuType) }()
+      case 2: try { try decoder.decodeSingularSInt32Field(value: &self.changePercent) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.gpuType.isEmpty {
+      try visitor.visitSingularStringField(value: self.gpuType, fieldNumber: 1)
+    }
+    if self.changePercent != 0 {
+      try visitor.visitSingularSInt32Field(value: self.changePercent, fieldNumber: 2)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flotilla_V1_CapacityRecommendation, rhs: Flotilla_V1_CapacityRecommendation) -> Bool {
+    if lhs.gpuType != rhs.gpuType {return false}
+    if lhs.changePercent != rhs.changePercent {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flotilla_V1_TenantUsage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TenantUsage"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}quota\0\u{3}gpus_allocated\0\u{3}jobs_queued\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._quota) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.gpusAllocated) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.jobsQueued) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._quota {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if self.gpusAllocated != 0 {
+      try visitor.visitSingularUInt32Field(value: self.gpusAllocated, fieldNumber: 2)
+    }
+    if self.jobsQueued != 0 {
+      try visitor.visitSingularUInt32Field(value: self.jobsQueued, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flotilla_V1_TenantUsage, rhs: Flotilla_V1_TenantUsage) -> Bool {
+    if lhs._quota != rhs._quota {return false}
     if lhs.gpusAllocated != rhs.gpusAllocated {return false}
     if lhs.jobsQueued != rhs.jobsQueued {return false}
-    if lhs.jobsRunning != rhs.jobsRunning {return false}
-    if lhs.jobsSucceeded != rhs.jobsSucceeded {return false}
-    if lhs.jobsFailed != rhs.jobsFailed {return false}
-    if lhs.queues != rhs.queues {return false}
-    if lhs.recommendations != rhs.recommendations {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -858,7 +1267,7 @@ nonisolated extension Flotilla_V1_DrainWorkerResponse: SwiftProtobuf.Message, Sw
 
 nonisolated extension Flotilla_V1_BreakerInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".BreakerInfo"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{1}state\0\u{3}recent_failures\0\u{3}next_transition_ms\0\u{3}probes_in_flight\0\u{3}fallback_chain\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{1}state\0\u{3}recent_failures\0\u{3}next_transition_ms\0\u{3}probes_in_flight\0\u{3}fallback_chain\0\u{3}probes_succeeded\0\u{3}probes_allowed\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -872,6 +1281,8 @@ nonisolated extension Flotilla_V1_BreakerInfo: SwiftProtobuf.Message, SwiftProto
       case 4: try { try decoder.decodeSingularUInt64Field(value: &self.nextTransitionMs) }()
       case 5: try { try decoder.decodeSingularUInt32Field(value: &self.probesInFlight) }()
       case 6: try { try decoder.decodeRepeatedStringField(value: &self.fallbackChain) }()
+      case 7: try { try decoder.decodeSingularUInt32Field(value: &self.probesSucceeded) }()
+      case 8: try { try decoder.decodeSingularUInt32Field(value: &self.probesAllowed) }()
       default: break
       }
     }
@@ -896,6 +1307,12 @@ nonisolated extension Flotilla_V1_BreakerInfo: SwiftProtobuf.Message, SwiftProto
     if !self.fallbackChain.isEmpty {
       try visitor.visitRepeatedStringField(value: self.fallbackChain, fieldNumber: 6)
     }
+    if self.probesSucceeded != 0 {
+      try visitor.visitSingularUInt32Field(value: self.probesSucceeded, fieldNumber: 7)
+    }
+    if self.probesAllowed != 0 {
+      try visitor.visitSingularUInt32Field(value: self.probesAllowed, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -906,6 +1323,8 @@ nonisolated extension Flotilla_V1_BreakerInfo: SwiftProtobuf.Message, SwiftProto
     if lhs.nextTransitionMs != rhs.nextTransitionMs {return false}
     if lhs.probesInFlight != rhs.probesInFlight {return false}
     if lhs.fallbackChain != rhs.fallbackChain {return false}
+    if lhs.probesSucceeded != rhs.probesSucceeded {return false}
+    if lhs.probesAllowed != rhs.probesAllowed {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

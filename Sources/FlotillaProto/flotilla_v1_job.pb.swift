@@ -89,6 +89,9 @@ public nonisolated struct Flotilla_V1_AttemptInfo: Sendable {
 
   public var error: String = String()
 
+  /// the model this attempt ran (a fallback differs from spec.model)
+  public var model: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -478,7 +481,7 @@ nonisolated extension Flotilla_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Flotilla_V1_AttemptInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AttemptInfo"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}number\0\u{1}token\0\u{3}worker_id\0\u{1}state\0\u{3}started_unix_ms\0\u{3}ended_unix_ms\0\u{3}resumed_from_step\0\u{1}error\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}number\0\u{1}token\0\u{3}worker_id\0\u{1}state\0\u{3}started_unix_ms\0\u{3}ended_unix_ms\0\u{3}resumed_from_step\0\u{1}error\0\u{1}model\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -494,6 +497,7 @@ nonisolated extension Flotilla_V1_AttemptInfo: SwiftProtobuf.Message, SwiftProto
       case 6: try { try decoder.decodeSingularUInt64Field(value: &self.endedUnixMs) }()
       case 7: try { try decoder.decodeSingularUInt64Field(value: &self.resumedFromStep) }()
       case 8: try { try decoder.decodeSingularStringField(value: &self.error) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.model) }()
       default: break
       }
     }
@@ -528,6 +532,9 @@ nonisolated extension Flotilla_V1_AttemptInfo: SwiftProtobuf.Message, SwiftProto
     if !self.error.isEmpty {
       try visitor.visitSingularStringField(value: self.error, fieldNumber: 8)
     }
+    if !self.model.isEmpty {
+      try visitor.visitSingularStringField(value: self.model, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -540,6 +547,7 @@ nonisolated extension Flotilla_V1_AttemptInfo: SwiftProtobuf.Message, SwiftProto
     if lhs.endedUnixMs != rhs.endedUnixMs {return false}
     if lhs.resumedFromStep != rhs.resumedFromStep {return false}
     if lhs.error != rhs.error {return false}
+    if lhs.model != rhs.model {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

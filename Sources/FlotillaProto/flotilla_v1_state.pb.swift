@@ -214,6 +214,23 @@ public nonisolated struct Flotilla_V1_Command: Sendable {
     set {kind = .setTenant(newValue)}
   }
 
+  /// Circuit breakers.
+  public var configureBreakers: Flotilla_V1_Command.ConfigureBreakers {
+    get {
+      if case .configureBreakers(let v)? = kind {return v}
+      return Flotilla_V1_Command.ConfigureBreakers()
+    }
+    set {kind = .configureBreakers(newValue)}
+  }
+
+  public var breakerAction: Flotilla_V1_Command.ActOnBreaker {
+    get {
+      if case .breakerAction(let v)? = kind {return v}
+      return Flotilla_V1_Command.ActOnBreaker()
+    }
+    set {kind = .breakerAction(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Kind: Equatable, Sendable {
@@ -237,6 +254,9 @@ public nonisolated struct Flotilla_V1_Command: Sendable {
     case drain(Flotilla_V1_Command.DrainWorker)
     /// Tenants.
     case setTenant(Flotilla_V1_Command.SetTenant)
+    /// Circuit breakers.
+    case configureBreakers(Flotilla_V1_Command.ConfigureBreakers)
+    case breakerAction(Flotilla_V1_Command.ActOnBreaker)
 
   }
 
@@ -304,6 +324,18 @@ public nonisolated struct Flotilla_V1_Command: Sendable {
     public var workerID: String = String()
 
     public var gpuIndices: [UInt32] = []
+
+    /// empty: the spec's model; else a fallback
+    public var model: String = String()
+
+    /// Weighted fair share between tiers (start-time fair queuing): the tier
+    /// this start is charged to (aging may lift a job's tier) and the tags the
+    /// leader's scheduler computed; applying records them.
+    public var shareTier: Flotilla_V1_Tier = .unspecified
+
+    public var shareStart: UInt64 = 0
+
+    public var shareFinish: UInt64 = 0
 
     public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -551,39 +583,196 @@ public nonisolated struct Flotilla_V1_Command: Sendable {
     fileprivate var _tenant: Flotilla_V1_TenantQuota? = nil
   }
 
+  /// The breaker policy every replica applies results with; a leader proposes
+  /// it when its configuration differs from the state's.
+  public nonisolated struct ConfigureBreakers: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    public var policy: Flotilla_V1_BreakerPolicy {
+      get {_policy ?? Flotilla_V1_BreakerPolicy()}
+      set {_policy = newValue}
+    }
+    /// Returns true if `policy` has been explicitly set.
+    public var hasPolicy: Bool {self._policy != nil}
+    /// Clears the value of `policy`. Subsequent reads from it will return its default value.
+    public mutating func clearPolicy() {self._policy = nil}
+
+    public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    public init() {}
+
+    fileprivate var _policy: Flotilla_V1_BreakerPolicy? = nil
+  }
+
+  /// An operator's reset (CLOSED) or trip (OPEN) of one model's breaker.
+  public nonisolated struct ActOnBreaker: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    public var model: String = String()
+
+    public var action: Flotilla_V1_BreakerActionRequest.Action = .unspecified
+
+    public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    public init() {}
+  }
+
+  public init() {}
+}
+
+public nonisolated struct Flotilla_V1_BreakerPolicy: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// failures within the window that open it (5)
+  public var failureThreshold: UInt32 = 0
+
+  /// 60000
+  public var windowMs: UInt64 = 0
+
+  /// OPEN -> HALF_OPEN after this (30000)
+  public var recoveryMs: UInt64 = 0
+
+  /// probes admitted in HALF_OPEN (3)
+  public var halfOpenProbes: UInt32 = 0
+
+  /// model -> next model in its fallback chain
+  public var fallbacks: Dictionary<String,String> = [:]
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Flotilla_V1_BreakerRecord: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var model: String = String()
+
+  /// CLOSED, OPEN or HALF_OPEN as last applied
+  public var state: Flotilla_V1_BreakerState = .unspecified
+
+  /// model failures within the window, oldest first
+  public var failuresUnixMs: [UInt64] = []
+
+  public var openedUnixMs: UInt64 = 0
+
+  public var probesAdmitted: UInt32 = 0
+
+  public var probesSucceeded: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Start-time fair queuing between tiers: each tier's finish tag and the
+/// virtual time (the start tag of the latest start).
+public nonisolated struct Flotilla_V1_FairShareClock: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var virtualTime: UInt64 = 0
+
+  public var premiumPass: UInt64 = 0
+
+  public var standardPass: UInt64 = 0
+
+  public var freePass: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
   public init() {}
 }
 
 /// The whole coordinator state as of entry (last_applied_index, last_applied_term).
 /// The queue, idempotency keys and GPU allocations are derived from the records.
-public nonisolated struct Flotilla_V1_StateSnapshot: Sendable {
+public nonisolated struct Flotilla_V1_StateSnapshot: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var lastAppliedIndex: UInt64 = 0
+  public var lastAppliedIndex: UInt64 {
+    get {_storage._lastAppliedIndex}
+    set {_uniqueStorage()._lastAppliedIndex = newValue}
+  }
 
-  public var lastAppliedTerm: UInt64 = 0
+  public var lastAppliedTerm: UInt64 {
+    get {_storage._lastAppliedTerm}
+    set {_uniqueStorage()._lastAppliedTerm = newValue}
+  }
 
   /// submission order
-  public var jobs: [Flotilla_V1_JobRecord] = []
+  public var jobs: [Flotilla_V1_JobRecord] {
+    get {_storage._jobs}
+    set {_uniqueStorage()._jobs = newValue}
+  }
 
   /// registration order
-  public var workers: [Flotilla_V1_WorkerRecord] = []
+  public var workers: [Flotilla_V1_WorkerRecord] {
+    get {_storage._workers}
+    set {_uniqueStorage()._workers = newValue}
+  }
 
   /// by name
-  public var tenants: [Flotilla_V1_TenantQuota] = []
+  public var tenants: [Flotilla_V1_TenantQuota] {
+    get {_storage._tenants}
+    set {_uniqueStorage()._tenants = newValue}
+  }
 
-  public var leader: String = String()
+  public var leader: String {
+    get {_storage._leader}
+    set {_uniqueStorage()._leader = newValue}
+  }
 
-  public var leaderTerm: UInt64 = 0
+  public var leaderTerm: UInt64 {
+    get {_storage._leaderTerm}
+    set {_uniqueStorage()._leaderTerm = newValue}
+  }
 
-  /// 20-29: circuit breakers (scheduling-policy issue).
-  public var leaderSinceUnixMs: UInt64 = 0
+  public var leaderSinceUnixMs: UInt64 {
+    get {_storage._leaderSinceUnixMs}
+    set {_uniqueStorage()._leaderSinceUnixMs = newValue}
+  }
+
+  /// unset: the defaults
+  public var breakerPolicy: Flotilla_V1_BreakerPolicy {
+    get {_storage._breakerPolicy ?? Flotilla_V1_BreakerPolicy()}
+    set {_uniqueStorage()._breakerPolicy = newValue}
+  }
+  /// Returns true if `breakerPolicy` has been explicitly set.
+  public var hasBreakerPolicy: Bool {_storage._breakerPolicy != nil}
+  /// Clears the value of `breakerPolicy`. Subsequent reads from it will return its default value.
+  public mutating func clearBreakerPolicy() {_uniqueStorage()._breakerPolicy = nil}
+
+  /// by model
+  public var breakers: [Flotilla_V1_BreakerRecord] {
+    get {_storage._breakers}
+    set {_uniqueStorage()._breakers = newValue}
+  }
+
+  public var fairShare: Flotilla_V1_FairShareClock {
+    get {_storage._fairShare ?? Flotilla_V1_FairShareClock()}
+    set {_uniqueStorage()._fairShare = newValue}
+  }
+  /// Returns true if `fairShare` has been explicitly set.
+  public var hasFairShare: Bool {_storage._fairShare != nil}
+  /// Clears the value of `fairShare`. Subsequent reads from it will return its default value.
+  public mutating func clearFairShare() {_uniqueStorage()._fairShare = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct Flotilla_V1_JobRecord: @unchecked Sendable {
@@ -750,6 +939,18 @@ public nonisolated struct Flotilla_V1_AttemptRecord: @unchecked Sendable {
     set {_uniqueStorage()._countsAgainstMaxAttempts = newValue}
   }
 
+  /// empty: the spec's model
+  public var model: String {
+    get {_storage._model}
+    set {_uniqueStorage()._model = newValue}
+  }
+
+  /// placed as a HALF_OPEN breaker's probe
+  public var probe: Bool {
+    get {_storage._probe}
+    set {_uniqueStorage()._probe = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -809,7 +1010,7 @@ nonisolated extension Flotilla_V1_CheckpointReason: SwiftProtobuf._ProtoNameProv
 
 nonisolated extension Flotilla_V1_Command: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Command"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}at_unix_ms\0\u{4}\u{9}term_started\0\u{4}\u{a}submit_job\0\u{3}cancel_job\0\u{2}\u{9}assign\0\u{1}progress\0\u{1}checkpoint\0\u{1}finish\0\u{3}request_checkpoint\0\u{1}preempt\0\u{4}\u{5}register_worker\0\u{1}heartbeat\0\u{1}suspect\0\u{1}lost\0\u{1}drain\0\u{4}\u{6}set_tenant\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}at_unix_ms\0\u{4}\u{9}term_started\0\u{4}\u{a}submit_job\0\u{3}cancel_job\0\u{2}\u{9}assign\0\u{1}progress\0\u{1}checkpoint\0\u{1}finish\0\u{3}request_checkpoint\0\u{1}preempt\0\u{4}\u{5}register_worker\0\u{1}heartbeat\0\u{1}suspect\0\u{1}lost\0\u{1}drain\0\u{4}\u{6}set_tenant\0\u{4}\u{a}configure_breakers\0\u{3}breaker_action\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1013,6 +1214,32 @@ nonisolated extension Flotilla_V1_Command: SwiftProtobuf.Message, SwiftProtobuf.
           self.kind = .setTenant(v)
         }
       }()
+      case 60: try {
+        var v: Flotilla_V1_Command.ConfigureBreakers?
+        var hadOneofValue = false
+        if let current = self.kind {
+          hadOneofValue = true
+          if case .configureBreakers(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.kind = .configureBreakers(v)
+        }
+      }()
+      case 61: try {
+        var v: Flotilla_V1_Command.ActOnBreaker?
+        var hadOneofValue = false
+        if let current = self.kind {
+          hadOneofValue = true
+          if case .breakerAction(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.kind = .breakerAction(v)
+        }
+      }()
       default: break
       }
     }
@@ -1086,6 +1313,14 @@ nonisolated extension Flotilla_V1_Command: SwiftProtobuf.Message, SwiftProtobuf.
     case .setTenant?: try {
       guard case .setTenant(let v)? = self.kind else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 50)
+    }()
+    case .configureBreakers?: try {
+      guard case .configureBreakers(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 60)
+    }()
+    case .breakerAction?: try {
+      guard case .breakerAction(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 61)
     }()
     case nil: break
     }
@@ -1206,7 +1441,7 @@ nonisolated extension Flotilla_V1_Command.CancelJob: SwiftProtobuf.Message, Swif
 
 nonisolated extension Flotilla_V1_Command.AssignAttempt: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = Flotilla_V1_Command.protoMessageName + ".AssignAttempt"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{3}worker_id\0\u{3}gpu_indices\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{3}worker_id\0\u{3}gpu_indices\0\u{1}model\0\u{3}share_tier\0\u{3}share_start\0\u{3}share_finish\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1217,6 +1452,10 @@ nonisolated extension Flotilla_V1_Command.AssignAttempt: SwiftProtobuf.Message, 
       case 1: try { try decoder.decodeSingularStringField(value: &self.jobID) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.workerID) }()
       case 3: try { try decoder.decodeRepeatedUInt32Field(value: &self.gpuIndices) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.model) }()
+      case 5: try { try decoder.decodeSingularEnumField(value: &self.shareTier) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.shareStart) }()
+      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.shareFinish) }()
       default: break
       }
     }
@@ -1232,6 +1471,18 @@ nonisolated extension Flotilla_V1_Command.AssignAttempt: SwiftProtobuf.Message, 
     if !self.gpuIndices.isEmpty {
       try visitor.visitPackedUInt32Field(value: self.gpuIndices, fieldNumber: 3)
     }
+    if !self.model.isEmpty {
+      try visitor.visitSingularStringField(value: self.model, fieldNumber: 4)
+    }
+    if self.shareTier != .unspecified {
+      try visitor.visitSingularEnumField(value: self.shareTier, fieldNumber: 5)
+    }
+    if self.shareStart != 0 {
+      try visitor.visitSingularUInt64Field(value: self.shareStart, fieldNumber: 6)
+    }
+    if self.shareFinish != 0 {
+      try visitor.visitSingularUInt64Field(value: self.shareFinish, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1239,6 +1490,10 @@ nonisolated extension Flotilla_V1_Command.AssignAttempt: SwiftProtobuf.Message, 
     if lhs.jobID != rhs.jobID {return false}
     if lhs.workerID != rhs.workerID {return false}
     if lhs.gpuIndices != rhs.gpuIndices {return false}
+    if lhs.model != rhs.model {return false}
+    if lhs.shareTier != rhs.shareTier {return false}
+    if lhs.shareStart != rhs.shareStart {return false}
+    if lhs.shareFinish != rhs.shareFinish {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1666,9 +1921,9 @@ nonisolated extension Flotilla_V1_Command.SetTenant: SwiftProtobuf.Message, Swif
   }
 }
 
-nonisolated extension Flotilla_V1_StateSnapshot: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".StateSnapshot"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}last_applied_index\0\u{3}last_applied_term\0\u{1}jobs\0\u{1}workers\0\u{1}tenants\0\u{1}leader\0\u{3}leader_term\0\u{3}leader_since_unix_ms\0")
+nonisolated extension Flotilla_V1_Command.ConfigureBreakers: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = Flotilla_V1_Command.protoMessageName + ".ConfigureBreakers"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}policy\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1676,56 +1931,350 @@ nonisolated extension Flotilla_V1_StateSnapshot: SwiftProtobuf.Message, SwiftPro
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.lastAppliedIndex) }()
-      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.lastAppliedTerm) }()
-      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.jobs) }()
-      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.workers) }()
-      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.tenants) }()
-      case 6: try { try decoder.decodeSingularStringField(value: &self.leader) }()
-      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.leaderTerm) }()
-      case 8: try { try decoder.decodeSingularUInt64Field(value: &self.leaderSinceUnixMs) }()
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._policy) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if self.lastAppliedIndex != 0 {
-      try visitor.visitSingularUInt64Field(value: self.lastAppliedIndex, fieldNumber: 1)
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._policy {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flotilla_V1_Command.ConfigureBreakers, rhs: Flotilla_V1_Command.ConfigureBreakers) -> Bool {
+    if lhs._policy != rhs._policy {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flotilla_V1_Command.ActOnBreaker: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = Flotilla_V1_Command.protoMessageName + ".ActOnBreaker"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{1}action\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.model) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.action) }()
+      default: break
+      }
     }
-    if self.lastAppliedTerm != 0 {
-      try visitor.visitSingularUInt64Field(value: self.lastAppliedTerm, fieldNumber: 2)
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.model.isEmpty {
+      try visitor.visitSingularStringField(value: self.model, fieldNumber: 1)
     }
-    if !self.jobs.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.jobs, fieldNumber: 3)
+    if self.action != .unspecified {
+      try visitor.visitSingularEnumField(value: self.action, fieldNumber: 2)
     }
-    if !self.workers.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.workers, fieldNumber: 4)
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flotilla_V1_Command.ActOnBreaker, rhs: Flotilla_V1_Command.ActOnBreaker) -> Bool {
+    if lhs.model != rhs.model {return false}
+    if lhs.action != rhs.action {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flotilla_V1_BreakerPolicy: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".BreakerPolicy"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}failure_threshold\0\u{3}window_ms\0\u{3}recovery_ms\0\u{3}half_open_probes\0\u{1}fallbacks\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.failureThreshold) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.windowMs) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.recoveryMs) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.halfOpenProbes) }()
+      case 5: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.fallbacks) }()
+      default: break
+      }
     }
-    if !self.tenants.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.tenants, fieldNumber: 5)
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.failureThreshold != 0 {
+      try visitor.visitSingularUInt32Field(value: self.failureThreshold, fieldNumber: 1)
     }
-    if !self.leader.isEmpty {
-      try visitor.visitSingularStringField(value: self.leader, fieldNumber: 6)
+    if self.windowMs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.windowMs, fieldNumber: 2)
     }
-    if self.leaderTerm != 0 {
-      try visitor.visitSingularUInt64Field(value: self.leaderTerm, fieldNumber: 7)
+    if self.recoveryMs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.recoveryMs, fieldNumber: 3)
     }
-    if self.leaderSinceUnixMs != 0 {
-      try visitor.visitSingularUInt64Field(value: self.leaderSinceUnixMs, fieldNumber: 8)
+    if self.halfOpenProbes != 0 {
+      try visitor.visitSingularUInt32Field(value: self.halfOpenProbes, fieldNumber: 4)
+    }
+    if !self.fallbacks.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.fallbacks, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flotilla_V1_BreakerPolicy, rhs: Flotilla_V1_BreakerPolicy) -> Bool {
+    if lhs.failureThreshold != rhs.failureThreshold {return false}
+    if lhs.windowMs != rhs.windowMs {return false}
+    if lhs.recoveryMs != rhs.recoveryMs {return false}
+    if lhs.halfOpenProbes != rhs.halfOpenProbes {return false}
+    if lhs.fallbacks != rhs.fallbacks {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flotilla_V1_BreakerRecord: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".BreakerRecord"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}model\0\u{1}state\0\u{3}failures_unix_ms\0\u{3}opened_unix_ms\0\u{3}probes_admitted\0\u{3}probes_succeeded\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.model) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.state) }()
+      case 3: try { try decoder.decodeRepeatedUInt64Field(value: &self.failuresUnixMs) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.openedUnixMs) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.probesAdmitted) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.probesSucceeded) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.model.isEmpty {
+      try visitor.visitSingularStringField(value: self.model, fieldNumber: 1)
+    }
+    if self.state != .unspecified {
+      try visitor.visitSingularEnumField(value: self.state, fieldNumber: 2)
+    }
+    if !self.failuresUnixMs.isEmpty {
+      try visitor.visitPackedUInt64Field(value: self.failuresUnixMs, fieldNumber: 3)
+    }
+    if self.openedUnixMs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.openedUnixMs, fieldNumber: 4)
+    }
+    if self.probesAdmitted != 0 {
+      try visitor.visitSingularUInt32Field(value: self.probesAdmitted, fieldNumber: 5)
+    }
+    if self.probesSucceeded != 0 {
+      try visitor.visitSingularUInt32Field(value: self.probesSucceeded, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flotilla_V1_BreakerRecord, rhs: Flotilla_V1_BreakerRecord) -> Bool {
+    if lhs.model != rhs.model {return false}
+    if lhs.state != rhs.state {return false}
+    if lhs.failuresUnixMs != rhs.failuresUnixMs {return false}
+    if lhs.openedUnixMs != rhs.openedUnixMs {return false}
+    if lhs.probesAdmitted != rhs.probesAdmitted {return false}
+    if lhs.probesSucceeded != rhs.probesSucceeded {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flotilla_V1_FairShareClock: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".FairShareClock"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}virtual_time\0\u{3}premium_pass\0\u{3}standard_pass\0\u{3}free_pass\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.virtualTime) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.premiumPass) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.standardPass) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.freePass) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.virtualTime != 0 {
+      try visitor.visitSingularUInt64Field(value: self.virtualTime, fieldNumber: 1)
+    }
+    if self.premiumPass != 0 {
+      try visitor.visitSingularUInt64Field(value: self.premiumPass, fieldNumber: 2)
+    }
+    if self.standardPass != 0 {
+      try visitor.visitSingularUInt64Field(value: self.standardPass, fieldNumber: 3)
+    }
+    if self.freePass != 0 {
+      try visitor.visitSingularUInt64Field(value: self.freePass, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flotilla_V1_FairShareClock, rhs: Flotilla_V1_FairShareClock) -> Bool {
+    if lhs.virtualTime != rhs.virtualTime {return false}
+    if lhs.premiumPass != rhs.premiumPass {return false}
+    if lhs.standardPass != rhs.standardPass {return false}
+    if lhs.freePass != rhs.freePass {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flotilla_V1_StateSnapshot: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".StateSnapshot"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}last_applied_index\0\u{3}last_applied_term\0\u{1}jobs\0\u{1}workers\0\u{1}tenants\0\u{1}leader\0\u{3}leader_term\0\u{3}leader_since_unix_ms\0\u{4}\u{c}breaker_policy\0\u{1}breakers\0\u{3}fair_share\0")
+
+  fileprivate class _StorageClass {
+    var _lastAppliedIndex: UInt64 = 0
+    var _lastAppliedTerm: UInt64 = 0
+    var _jobs: [Flotilla_V1_JobRecord] = []
+    var _workers: [Flotilla_V1_WorkerRecord] = []
+    var _tenants: [Flotilla_V1_TenantQuota] = []
+    var _leader: String = String()
+    var _leaderTerm: UInt64 = 0
+    var _leaderSinceUnixMs: UInt64 = 0
+    var _breakerPolicy: Flotilla_V1_BreakerPolicy? = nil
+    var _breakers: [Flotilla_V1_BreakerRecord] = []
+    var _fairShare: Flotilla_V1_FairShareClock? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _lastAppliedIndex = source._lastAppliedIndex
+      _lastAppliedTerm = source._lastAppliedTerm
+      _jobs = source._jobs
+      _workers = source._workers
+      _tenants = source._tenants
+      _leader = source._leader
+      _leaderTerm = source._leaderTerm
+      _leaderSinceUnixMs = source._leaderSinceUnixMs
+      _breakerPolicy = source._breakerPolicy
+      _breakers = source._breakers
+      _fairShare = source._fairShare
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularUInt64Field(value: &_storage._lastAppliedIndex) }()
+        case 2: try { try decoder.decodeSingularUInt64Field(value: &_storage._lastAppliedTerm) }()
+        case 3: try { try decoder.decodeRepeatedMessageField(value: &_storage._jobs) }()
+        case 4: try { try decoder.decodeRepeatedMessageField(value: &_storage._workers) }()
+        case 5: try { try decoder.decodeRepeatedMessageField(value: &_storage._tenants) }()
+        case 6: try { try decoder.decodeSingularStringField(value: &_storage._leader) }()
+        case 7: try { try decoder.decodeSingularUInt64Field(value: &_storage._leaderTerm) }()
+        case 8: try { try decoder.decodeSingularUInt64Field(value: &_storage._leaderSinceUnixMs) }()
+        case 20: try { try decoder.decodeSingularMessageField(value: &_storage._breakerPolicy) }()
+        case 21: try { try decoder.decodeRepeatedMessageField(value: &_storage._breakers) }()
+        case 22: try { try decoder.decodeSingularMessageField(value: &_storage._fairShare) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if _storage._lastAppliedIndex != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._lastAppliedIndex, fieldNumber: 1)
+      }
+      if _storage._lastAppliedTerm != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._lastAppliedTerm, fieldNumber: 2)
+      }
+      if !_storage._jobs.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._jobs, fieldNumber: 3)
+      }
+      if !_storage._workers.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._workers, fieldNumber: 4)
+      }
+      if !_storage._tenants.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._tenants, fieldNumber: 5)
+      }
+      if !_storage._leader.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._leader, fieldNumber: 6)
+      }
+      if _storage._leaderTerm != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._leaderTerm, fieldNumber: 7)
+      }
+      if _storage._leaderSinceUnixMs != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._leaderSinceUnixMs, fieldNumber: 8)
+      }
+      try { if let v = _storage._breakerPolicy {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 20)
+      } }()
+      if !_storage._breakers.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._breakers, fieldNumber: 21)
+      }
+      try { if let v = _storage._fairShare {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 22)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Flotilla_V1_StateSnapshot, rhs: Flotilla_V1_StateSnapshot) -> Bool {
-    if lhs.lastAppliedIndex != rhs.lastAppliedIndex {return false}
-    if lhs.lastAppliedTerm != rhs.lastAppliedTerm {return false}
-    if lhs.jobs != rhs.jobs {return false}
-    if lhs.workers != rhs.workers {return false}
-    if lhs.tenants != rhs.tenants {return false}
-    if lhs.leader != rhs.leader {return false}
-    if lhs.leaderTerm != rhs.leaderTerm {return false}
-    if lhs.leaderSinceUnixMs != rhs.leaderSinceUnixMs {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._lastAppliedIndex != rhs_storage._lastAppliedIndex {return false}
+        if _storage._lastAppliedTerm != rhs_storage._lastAppliedTerm {return false}
+        if _storage._jobs != rhs_storage._jobs {return false}
+        if _storage._workers != rhs_storage._workers {return false}
+        if _storage._tenants != rhs_storage._tenants {return false}
+        if _storage._leader != rhs_storage._leader {return false}
+        if _storage._leaderTerm != rhs_storage._leaderTerm {return false}
+        if _storage._leaderSinceUnixMs != rhs_storage._leaderSinceUnixMs {return false}
+        if _storage._breakerPolicy != rhs_storage._breakerPolicy {return false}
+        if _storage._breakers != rhs_storage._breakers {return false}
+        if _storage._fairShare != rhs_storage._fairShare {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1887,7 +2436,7 @@ nonisolated extension Flotilla_V1_JobRecord: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Flotilla_V1_AttemptRecord: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AttemptRecord"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}number\0\u{1}token\0\u{3}worker_id\0\u{3}gpu_indices\0\u{1}state\0\u{3}started_unix_ms\0\u{3}ended_unix_ms\0\u{3}resume_from\0\u{1}error\0\u{3}checkpoint_reason\0\u{3}checkpoint_deadline_unix_ms\0\u{3}counts_against_max_attempts\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}number\0\u{1}token\0\u{3}worker_id\0\u{3}gpu_indices\0\u{1}state\0\u{3}started_unix_ms\0\u{3}ended_unix_ms\0\u{3}resume_from\0\u{1}error\0\u{3}checkpoint_reason\0\u{3}checkpoint_deadline_unix_ms\0\u{3}counts_against_max_attempts\0\u{1}model\0\u{1}probe\0")
 
   fileprivate class _StorageClass {
     var _number: UInt32 = 0
@@ -1902,6 +2451,8 @@ nonisolated extension Flotilla_V1_AttemptRecord: SwiftProtobuf.Message, SwiftPro
     var _checkpointReason: Flotilla_V1_CheckpointReason = .unspecified
     var _checkpointDeadlineUnixMs: UInt64 = 0
     var _countsAgainstMaxAttempts: Bool = false
+    var _model: String = String()
+    var _probe: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1924,6 +2475,8 @@ nonisolated extension Flotilla_V1_AttemptRecord: SwiftProtobuf.Message, SwiftPro
       _checkpointReason = source._checkpointReason
       _checkpointDeadlineUnixMs = source._checkpointDeadlineUnixMs
       _countsAgainstMaxAttempts = source._countsAgainstMaxAttempts
+      _model = source._model
+      _probe = source._probe
     }
   }
 
@@ -1954,6 +2507,8 @@ nonisolated extension Flotilla_V1_AttemptRecord: SwiftProtobuf.Message, SwiftPro
         case 10: try { try decoder.decodeSingularEnumField(value: &_storage._checkpointReason) }()
         case 11: try { try decoder.decodeSingularUInt64Field(value: &_storage._checkpointDeadlineUnixMs) }()
         case 12: try { try decoder.decodeSingularBoolField(value: &_storage._countsAgainstMaxAttempts) }()
+        case 13: try { try decoder.decodeSingularStringField(value: &_storage._model) }()
+        case 14: try { try decoder.decodeSingularBoolField(value: &_storage._probe) }()
         default: break
         }
       }
@@ -2002,6 +2557,12 @@ nonisolated extension Flotilla_V1_AttemptRecord: SwiftProtobuf.Message, SwiftPro
       if _storage._countsAgainstMaxAttempts != false {
         try visitor.visitSingularBoolField(value: _storage._countsAgainstMaxAttempts, fieldNumber: 12)
       }
+      if !_storage._model.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._model, fieldNumber: 13)
+      }
+      if _storage._probe != false {
+        try visitor.visitSingularBoolField(value: _storage._probe, fieldNumber: 14)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2023,6 +2584,8 @@ nonisolated extension Flotilla_V1_AttemptRecord: SwiftProtobuf.Message, SwiftPro
         if _storage._checkpointReason != rhs_storage._checkpointReason {return false}
         if _storage._checkpointDeadlineUnixMs != rhs_storage._checkpointDeadlineUnixMs {return false}
         if _storage._countsAgainstMaxAttempts != rhs_storage._countsAgainstMaxAttempts {return false}
+        if _storage._model != rhs_storage._model {return false}
+        if _storage._probe != rhs_storage._probe {return false}
         return true
       }
       if !storagesAreEqual {return false}
