@@ -1,5 +1,7 @@
 import FlotillaConfig
 import FlotillaCoordinatorState
+import FlotillaProto
+import FlotillaScheduler
 import FlotillaTransport
 
 /// Everything `flotilla-coordinator` reads from its YAML file (every key
@@ -22,6 +24,10 @@ public struct CoordinatorConfiguration: Sendable {
     /// A snapshot after this many applied entries bounds restart time and disk.
     public var snapshotEvery: UInt64 = 10_000
     public var segmentSize = 64 << 20
+    public var scheduler = SchedulerPolicy()
+    public var breakers = BreakerPolicy()
+    /// Quotas the coordinator sets at start (`flotillactl tenants set` changes them at run time).
+    public var tenants: [Flotilla_V1_TenantQuota] = []
 
     public init() {}
 
@@ -53,6 +59,9 @@ public struct CoordinatorConfiguration: Sendable {
         schedulerTickMs = try reader.milliseconds("scheduler.tick", default: schedulerTickMs, minimum: 1)
         snapshotEvery = UInt64(try reader.integer("log.snapshot_every", default: Int(snapshotEvery), in: 10...100_000_000))
         segmentSize = try reader.integer("log.segment_bytes", default: segmentSize, in: (1 << 16)...(1 << 30))
+        scheduler = try Self.schedulerPolicy(reader)
+        breakers = try Self.breakerPolicy(reader)
+        tenants = try Self.tenants(reader)
         try reader.finish()
     }
 

@@ -77,10 +77,17 @@ actor CoordinatorCore {
         self.snapshotIndex = log.snapshotIndex
     }
 
-    /// Writes this term's first entry; from then on the planner may act.
-    func start() async throws {
+    /// Writes this term's first entry, then the configured breaker policy and
+    /// tenant quotas where the state differs; from then on the planner may act.
+    func start(breakers: BreakerPolicy = BreakerPolicy(), tenants: [Flotilla_V1_TenantQuota] = []) async throws {
         let now = clock.nowMs()
         _ = try await propose([.termStarted(leader: name, at: now)])
+        var configuration: [Flotilla_V1_Command] = []
+        if state.breakerPolicy != breakers { configuration.append(.configureBreakers(breakers, at: now)) }
+        for tenant in tenants where state.tenant(tenant.tenant) != tenant {
+            configuration.append(.setTenant(tenant, at: now))
+        }
+        _ = try await propose(configuration)
         leaderSince = now
         ready = true
     }
@@ -142,7 +149,7 @@ actor CoordinatorCore {
     func proposeChecked(_ command: Flotilla_V1_Command) async throws -> CommandOutcome {
         let outcome = try await propose([command])[0]
         if let rejection = outcome.rejection, !outcome.duplicate {
-            throw FlotillaError(rejection.code, rejection.message)
+            throw rejection.flotillaError
         }
         return outcome
     }
@@ -164,7 +171,7 @@ actor CoordinatorCore {
     /// What a submission would do now (see `CoordinatorState.checkSubmission`),
     /// with the capacity check that needs the registered workers.
     func preflight(_ spec: Flotilla_V1_JobSpec) -> Result<SubmissionCheck, FlotillaError> {
-        let check = state.checkSubmission(spec)
+        let check = state.checkSubmission(spec, at: now())
         if case .accept(let accepted) = check,
            let problem = JobSpecValidation.capacityProblem(accepted, workers: state.workers) {
             return .failure(FlotillaError(.invalidArgument, problem))

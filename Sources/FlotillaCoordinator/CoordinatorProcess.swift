@@ -1,6 +1,7 @@
 import FlotillaCoordinatorState
 import FlotillaPKI
 import FlotillaProto
+import FlotillaScheduler
 import FlotillaTLS
 import FlotillaTransport
 import Logging
@@ -32,7 +33,8 @@ public final class CoordinatorProcess: Service, Sendable {
                                             trustRootsPath: configuration.trustRootsPath),
             mode: .server)
         self.core = try CoordinatorCore(configuration: configuration, clock: clock, metrics: metrics, logger: logger)
-        self.planner = CoordinatorPlanner(health: configuration.health)
+        self.planner = CoordinatorPlanner(health: configuration.health,
+                                          placement: Scheduler(policy: configuration.scheduler))
     }
 
     /// Ports actually bound (useful when the configuration asks for port 0).
@@ -46,7 +48,7 @@ public final class CoordinatorProcess: Service, Sendable {
     }
 
     public func run(onListening: @Sendable (BoundPorts) async -> Void) async throws {
-        try await core.start()
+        try await core.start(breakers: configuration.breakers, tenants: configuration.tenants)
         let identity = NodeIdentity(cluster: configuration.cluster, role: .coordinator, name: configuration.name,
                                     region: configuration.region.isEmpty ? nil : configuration.region)
         let service = CoordinatorService(core: core, configuration: configuration, logger: logger)
@@ -106,6 +108,8 @@ public final class CoordinatorProcess: Service, Sendable {
                 logger.warning("worker lost", metadata: ["flotilla.worker_id": "\(lost.workerID)", "flotilla.reason": "\(lost.reason)"])
             case .suspect(let suspect):
                 logger.warning("worker suspect", metadata: ["flotilla.worker_id": "\(suspect.workerID)"])
+            case .requestCheckpoint(let request) where request.reason == .preemption:
+                logger.notice("job preempted: checkpoint requested", metadata: ["flotilla.job": "\(request.jobID)"])
             case .requestCheckpoint(let request):
                 logger.warning("job stalled: checkpoint requested", metadata: ["flotilla.job": "\(request.jobID)"])
             case .preempt(let preempt):

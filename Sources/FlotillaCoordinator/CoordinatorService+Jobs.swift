@@ -13,7 +13,7 @@ extension CoordinatorService {
         if let problem = JobSpecValidation.problem(in: spec) { throw FlotillaError(.invalidArgument, problem) }
         switch try await core.preflight(spec).get() {
         case .reject(let rejection):
-            throw FlotillaError(rejection.code, rejection.message)
+            throw rejection.flotillaError
         case .duplicate(let jobID):
             return try await response(for: jobID, duplicate: true)
         case .accept:
@@ -89,5 +89,12 @@ extension CoordinatorService {
         var response = Flotilla_V1_CancelJobResponse()
         if let job = await core.read({ $0.job(JobID(request.jobID)) }) { response.job = job.proto }
         return response
+    }
+}
+
+extension Rejection {
+    /// The error a requester is told, with when to try again if known.
+    var flotillaError: FlotillaError {
+        FlotillaError(code, message, retryAfterMilliseconds: retryAfterMs > 0 ? retryAfterMs : nil)
     }
 }

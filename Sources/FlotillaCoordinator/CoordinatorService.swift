@@ -13,6 +13,7 @@ struct CoordinatorService: FlotillaService {
     let core: CoordinatorCore
     let configuration: CoordinatorConfiguration
     let logger: Logger
+    let scaling = CoordinatorScaling() // SCALING-TEMP
 
     func handle(_ request: InboundRequest) async -> ServiceReply {
         do {
@@ -51,9 +52,11 @@ struct CoordinatorService: FlotillaService {
         case is Flotilla_V1_ListWorkersRequest: return .message(await listWorkers())
         case let m as Flotilla_V1_DrainWorkerRequest: return .message(try await drainWorker(m))
         case let m as Flotilla_V1_SetTenantRequest: return .message(try await setTenant(m))
+        case is Flotilla_V1_ListBreakersRequest: return .message(await listBreakers())
+        case let m as Flotilla_V1_BreakerActionRequest: return .message(try await actOnBreaker(m))
         default:
             throw FlotillaError(.failedPrecondition,
-                                "\(request.kind) is not served by this coordinator version (single region, no breakers yet)")
+                                "\(request.kind) is not served by this coordinator version (single region)")
         }
     }
 }

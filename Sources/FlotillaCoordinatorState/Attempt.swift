@@ -23,6 +23,10 @@ public struct Attempt: Hashable, Sendable {
     public let number: UInt32
     public let token: FencingToken
     public let workerID: WorkerID
+    /// The model it runs: the spec's, or a fallback while the spec's breaker is open.
+    public let model: String
+    /// Placed as one of a HALF_OPEN breaker's probes: its verdict decides the breaker.
+    public internal(set) var probe: Bool
     /// `Gpu.index` values on the worker: gang placement, all on one worker.
     public let gpuIndices: [UInt32]
     public internal(set) var state: AttemptState

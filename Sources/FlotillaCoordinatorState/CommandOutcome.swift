@@ -7,17 +7,21 @@ public struct Rejection: Error, Hashable, Sendable, CustomStringConvertible {
     /// For worker reports: the attempt is superseded, ended or unknown, and
     /// the worker must stop it (ReportAck.stop_attempt).
     public var stopAttempt: Bool
+    /// BREAKER_OPEN, RESOURCE_EXHAUSTED: when trying again may succeed; 0: unknown.
+    public var retryAfterMs: UInt64
 
-    public init(_ code: Flotilla_V1_ErrorCode, _ message: String, stopAttempt: Bool = false) {
+    public init(_ code: Flotilla_V1_ErrorCode, _ message: String, stopAttempt: Bool = false, retryAfterMs: UInt64 = 0) {
         self.code = code
         self.message = message
         self.stopAttempt = stopAttempt
+        self.retryAfterMs = retryAfterMs
     }
 
     public var error: Flotilla_V1_Error {
         var error = Flotilla_V1_Error()
         error.code = code
         error.message = message
+        error.retryAfterMs = retryAfterMs
         return error
     }
 

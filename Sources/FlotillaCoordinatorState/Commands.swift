@@ -35,6 +35,12 @@ extension Flotilla_V1_Command {
         command.jobID = placement.jobID.rawValue
         command.workerID = placement.workerID.rawValue
         command.gpuIndices = placement.gpuIndices
+        command.model = placement.model
+        if let share = placement.share {
+            command.shareTier = share.tier
+            command.shareStart = share.start
+            command.shareFinish = share.finish
+        }
         return .at(at, .assign(command))
     }
 
@@ -117,5 +123,18 @@ extension Flotilla_V1_Command {
         var command = SetTenant()
         command.tenant = tenant
         return .at(at, .setTenant(command))
+    }
+
+    public static func configureBreakers(_ policy: BreakerPolicy, at: UInt64) -> Self {
+        var command = ConfigureBreakers()
+        command.policy = policy.proto
+        return .at(at, .configureBreakers(command))
+    }
+
+    public static func breakerAction(_ model: String, _ action: Flotilla_V1_BreakerActionRequest.Action, at: UInt64) -> Self {
+        var command = ActOnBreaker()
+        command.model = model
+        command.action = action
+        return .at(at, .breakerAction(command))
     }
 }

@@ -60,7 +60,7 @@ public struct CoordinatorPlanner: Sendable {
         let eligible = state.workers.filter { worker in
             worker.acceptsWork && !unfit.contains(worker.id) && (!inGrace || worker.lastHeartbeatAt >= leaderSince)
         }
-        commands += placement.place(state, on: eligible).map { .assign($0, at: now) }
+        commands += placement.place(state, on: eligible, now: now)
         return commands
     }
 }

@@ -15,15 +15,37 @@ extension CoordinatorState {
             return outcome.reject(.failedPrecondition, "job \(jobID) is \(job.state), not queued")
         }
         guard var worker = workersByID[workerID] else { return outcome.reject(.notFound, "no worker \(workerID)") }
-        if let refusal = placementRefusal(of: job, on: worker, gpuIndices: command.gpuIndices) {
+        let model = command.model.isEmpty ? job.spec.model : command.model
+        guard model == job.spec.model
+            || (job.spec.fallbackAllowed && breakerPolicy.fallbackChain(for: job.spec.model).contains(model)) else {
+            return outcome.reject(.failedPrecondition, "model \(model) is not in job \(jobID)'s fallback chain")
+        }
+        if let refusal = placementRefusal(of: job, model: model, on: worker, gpuIndices: command.gpuIndices) {
             return outcome.reject(.failedPrecondition, refusal)
         }
+        var probe = false
+        switch breaker(model).admission(at: at, policy: breakerPolicy) {
+        case .refused:
+            return outcome.reject(.breakerOpen, "model \(model)'s circuit breaker admits no more work now")
+        case .probe:
+            let policy = breakerPolicy
+            updateBreaker(model) { probe = $0.admitProbe(at: at, policy: policy) }
+        case .allowed:
+            break
+        }
+        if command.shareTier != .unspecified {
+            fairShare.record(tier: command.shareTier, start: command.shareStart, finish: command.shareFinish)
+        }
 
+        // A checkpoint is only of use to the model that wrote it.
+        let resume = job.latestCheckpoint.flatMap { checkpoint in
+            job.attempts.first { $0.number == checkpoint.attempt }?.model == model ? checkpoint : nil
+        }
         let number = UInt32(job.attempts.count + 1)
         let token = FencingToken(term: term, attempt: number)
         let attempt = Attempt(
-            number: number, token: token, workerID: workerID, gpuIndices: command.gpuIndices,
-            state: .assigned, startedAt: at, endedAt: 0, resumeFrom: job.latestCheckpoint, error: "",
+            number: number, token: token, workerID: workerID, model: model, probe: probe, gpuIndices: command.gpuIndices,
+            state: .assigned, startedAt: at, endedAt: 0, resumeFrom: resume, error: "",
             checkpointReason: nil, checkpointDeadline: 0, countsAgainstMaxAttempts: false)
         queue.remove(job)
         job.attempts.append(attempt)
@@ -37,13 +59,15 @@ extension CoordinatorState {
 
         outcome.send(workerID, .assigning(assignment(job, attempt)))
         let start = attempt.resumeFrom.map { "resuming from checkpoint step \($0.step)" } ?? "starting at step 0"
-        outcome.note(jobID, "attempt \(number) assigned to \(worker.name) (\(workerID)), \(start)", stateChanged: true)
+        let runs = model == job.spec.model ? "" : " running fallback model \(model)"
+        outcome.note(jobID, "attempt \(number) assigned to \(worker.name) (\(workerID))\(runs), \(start)",
+                     stateChanged: true)
     }
 
     /// Why `job` cannot run on these GPUs of `worker`, or nil if it can.
-    func placementRefusal(of job: Job, on worker: Worker, gpuIndices: [UInt32]) -> String? {
+    func placementRefusal(of job: Job, model: String, on worker: Worker, gpuIndices: [UInt32]) -> String? {
         guard worker.acceptsWork else { return "worker \(worker.id) is \(worker.state), not ready" }
-        guard worker.serves(model: job.spec.model) else { return "worker \(worker.id) does not serve \(job.spec.model)" }
+        guard worker.serves(model: model) else { return "worker \(worker.id) does not serve \(model)" }
         guard worker.satisfies(labels: job.spec.labels) else { return "worker \(worker.id) lacks the job's labels" }
         guard gpuIndices.count == Int(job.spec.gpuCount), Set(gpuIndices).count == gpuIndices.count else {
             return "job \(job.id) needs \(job.spec.gpuCount) distinct GPUs, got \(gpuIndices)"
@@ -59,7 +83,7 @@ extension CoordinatorState {
         var assignment = Flotilla_V1_Assignment()
         assignment.jobID = job.id.rawValue
         assignment.token = attempt.token.proto
-        assignment.model = job.spec.model
+        assignment.model = attempt.model
         assignment.gpuCount = job.spec.gpuCount
         assignment.gpuIndices = attempt.gpuIndices
         assignment.params = job.spec.params
@@ -120,10 +144,13 @@ extension CoordinatorState {
         return job
     }
 
-    /// Ends the job's live attempt and frees its GPUs; the caller decides the job's fate.
+    /// Ends the job's live attempt, frees its GPUs and tells the model's
+    /// breaker; the caller decides the job's fate. `modelFault`: a failure the
+    /// model itself caused (it counts against the breaker).
     mutating func endLiveAttempt(of job: inout Job, as state: AttemptState, at: UInt64, error: String,
-                                 countsAgainstMaxAttempts: Bool) {
+                                 countsAgainstMaxAttempts: Bool, modelFault: Bool = false) {
         guard var attempt = job.liveAttempt else { return }
+        judge(attempt, endedAs: state, modelFault: modelFault, at: at)
         attempt.state = state
         attempt.endedAt = at
         attempt.error = error

@@ -167,7 +167,8 @@ extension CoordinatorState {
             case .failed:
                 // An unusable checkpoint is not the job's fault: forget it and start over.
                 endLiveAttempt(of: &job, as: .failed, at: at, error: error,
-                               countsAgainstMaxAttempts: !command.checkpointUnusable)
+                               countsAgainstMaxAttempts: !command.checkpointUnusable,
+                               modelFault: result.modelFault && !command.checkpointUnusable)
                 if command.checkpointUnusable { job.latestCheckpoint = nil }
                 requeueOrFail(&job, retryable: result.retryable || command.checkpointUnusable,
                               error: error, at: at, &outcome)

@@ -21,6 +21,9 @@ extension CoordinatorState {
         snapshot.jobs = jobs.map(\.record)
         snapshot.workers = workers.map(\.record)
         snapshot.tenants = tenants
+        snapshot.breakerPolicy = breakerPolicy.proto
+        snapshot.breakers = breakersByModel.keys.sorted().compactMap { breakersByModel[$0]?.record }
+        snapshot.fairShare = fairShare.proto
         return snapshot
     }
 
@@ -79,6 +82,14 @@ extension CoordinatorState {
             }
             tenantsByName[tenant.tenant] = tenant
         }
+        breakerPolicy = BreakerPolicy(snapshot.breakerPolicy)
+        for record in snapshot.breakers {
+            guard !record.model.isEmpty, breakersByModel[record.model] == nil else {
+                throw SnapshotError("breaker of model \"\(record.model)\" is unnamed or appears twice")
+            }
+            breakersByModel[record.model] = CircuitBreaker(record)
+        }
+        fairShare = FairShareClock(snapshot.fairShare)
     }
 
     private mutating func restoreDerived(of job: Job) throws {
@@ -140,7 +151,8 @@ extension Job {
         self.init(
             id: JobID(record.id), sequence: record.sequence, spec: record.spec, state: state,
             submittedAt: record.submittedUnixMs, updatedAt: record.updatedUnixMs, step: record.step,
-            totalSteps: record.totalSteps, attempts: try record.attempts.map(Attempt.init),
+            totalSteps: record.totalSteps,
+            attempts: try record.attempts.map { try Attempt($0, specModel: record.spec.model) },
             latestCheckpoint: record.hasLatestCheckpoint ? record.latestCheckpoint : nil, error: record.error,
             lastProgressAt: record.lastProgressUnixMs, region: record.region)
     }
@@ -161,16 +173,18 @@ extension Attempt {
         record.checkpointReason = checkpointReason?.proto ?? .unspecified
         record.checkpointDeadlineUnixMs = checkpointDeadline
         record.countsAgainstMaxAttempts = countsAgainstMaxAttempts
+        record.model = model
+        record.probe = probe
         return record
     }
 
-    init(_ record: Flotilla_V1_AttemptRecord) throws {
+    init(_ record: Flotilla_V1_AttemptRecord, specModel: String) throws {
         guard let state = AttemptState(record.state), record.token.attempt == record.number else {
             throw SnapshotError("attempt \(record.number) has no state or a token of another attempt")
         }
         self.init(
             number: record.number, token: FencingToken(record.token), workerID: WorkerID(record.workerID),
-            gpuIndices: record.gpuIndices, state: state, startedAt: record.startedUnixMs, endedAt: record.endedUnixMs,
+            model: record.model.isEmpty ? specModel : record.model, probe: record.probe, gpuIndices: record.gpuIndices, state: state, startedAt: record.startedUnixMs, endedAt: record.endedUnixMs,
             resumeFrom: record.hasResumeFrom ? record.resumeFrom : nil, error: record.error,
             checkpointReason: CheckpointReason(record.checkpointReason),
             checkpointDeadline: record.checkpointDeadlineUnixMs,

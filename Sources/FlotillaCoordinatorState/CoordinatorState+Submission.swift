@@ -18,7 +18,8 @@ extension CoordinatorState {
     /// A job's GPUs all sit on one worker; more than this is a mistake, not a job.
     public static let maxGPUsPerJob: UInt32 = 256
 
-    public func checkSubmission(_ submitted: Flotilla_V1_JobSpec) -> SubmissionCheck {
+    /// `at`: the time breakers are judged at (the command's, when applying).
+    public func checkSubmission(_ submitted: Flotilla_V1_JobSpec, at: UInt64) -> SubmissionCheck {
         let spec = withDefaults(submitted)
         if !spec.idempotencyKey.isEmpty,
            let existingID = idempotency[IdempotencyKey(tenant: spec.tenant, key: spec.idempotencyKey)],
@@ -48,6 +49,7 @@ extension CoordinatorState {
             return .reject(Rejection(.resourceExhausted,
                 "tenant \(spec.tenant) has \(quota.maxQueuedJobs) jobs queued, its max_queued_jobs quota"))
         }
+        if let refusal = breakerRefusal(spec, at: at) { return .reject(refusal) }
         return .accept(spec)
     }
 
@@ -70,7 +72,7 @@ extension CoordinatorState {
 
     mutating func submitJob(_ command: Flotilla_V1_Command.SubmitJob, index: UInt64, at: UInt64,
                             _ outcome: inout CommandOutcome) {
-        switch checkSubmission(command.spec) {
+        switch checkSubmission(command.spec, at: at) {
         case .reject(let rejection):
             outcome.rejection = rejection
         case .duplicate(let id):

@@ -22,6 +22,11 @@ public struct CoordinatorState: Hashable, Sendable {
     var workerOrder: [WorkerID] = []
     var workerIDsByName: [String: WorkerID] = [:]
     var tenantsByName: [String: Flotilla_V1_TenantQuota] = [:]
+    /// The policy results are judged by; a leader proposes its configuration's.
+    public internal(set) var breakerPolicy = BreakerPolicy()
+    /// Breakers that are not plain CLOSED with no recent failures.
+    var breakersByModel: [String: CircuitBreaker] = [:]
+    public internal(set) var fairShare = FairShareClock()
 
     struct IdempotencyKey: Hashable, Sendable {
         var tenant: String
@@ -68,6 +73,8 @@ public struct CoordinatorState: Hashable, Sendable {
         case .lost(let command): markLost(command, at: at, &outcome)
         case .drain(let command): drainWorker(command, &outcome)
         case .setTenant(let command): setTenant(command.tenant, &outcome)
+        case .configureBreakers(let command): breakerPolicy = BreakerPolicy(command.policy)
+        case .breakerAction(let command): actOnBreaker(command, at: at, &outcome)
         case nil:
             outcome.reject(.invalidArgument, "entry \(entry.index) holds no command this coordinator knows")
         }

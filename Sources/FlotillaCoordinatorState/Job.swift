@@ -42,6 +42,12 @@ public struct Job: Hashable, Sendable {
         return last
     }
     public var tenant: String { spec.tenant }
+    /// The model of the latest attempt (the spec's until one runs).
+    public var modelUsed: String { currentAttempt?.model ?? spec.model }
+    /// Some attempt ran a fallback model.
+    public var fallbackUsed: Bool { attempts.contains { $0.model != spec.model } }
+    /// When the job last entered the queue: submission, or the end of its last attempt.
+    public var queuedSince: UInt64 { currentAttempt.map { max($0.endedAt, submittedAt) } ?? submittedAt }
     /// Attempts that used up one of `spec.maxAttempts`.
     public var consumedAttempts: Int { attempts.count(where: \.countsAgainstMaxAttempts) }
 }

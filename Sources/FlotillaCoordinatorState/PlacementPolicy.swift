@@ -5,20 +5,38 @@ public struct Placement: Hashable, Sendable {
     public var jobID: JobID
     public var workerID: WorkerID
     public var gpuIndices: [UInt32]
+    /// The model to run: empty for the spec's, else a fallback.
+    public var model: String
+    /// The fair-share tags of this start, when the policy keeps fair share.
+    public var share: ShareTags?
 
-    public init(jobID: JobID, workerID: WorkerID, gpuIndices: [UInt32]) {
+    public struct ShareTags: Hashable, Sendable {
+        public var tier: Flotilla_V1_Tier
+        public var start: UInt64
+        public var finish: UInt64
+
+        public init(tier: Flotilla_V1_Tier, start: UInt64, finish: UInt64) {
+            self.tier = tier
+            self.start = start
+            self.finish = finish
+        }
+    }
+
+    public init(jobID: JobID, workerID: WorkerID, gpuIndices: [UInt32], model: String = "", share: ShareTags? = nil) {
         self.jobID = jobID
         self.workerID = workerID
         self.gpuIndices = gpuIndices
+        self.model = model
+        self.share = share
     }
 }
 
-/// Chooses where queued jobs run. Pure: the planner calls it with the state
-/// and the workers that may take work now; the scheduling-policy issue
-/// replaces the FIFO policy with tiers, fair share and bin packing.
+/// Chooses where queued jobs run and what to preempt for them. Pure: the
+/// planner calls it with the state, the workers that may take work now and
+/// the time, and proposes the commands it returns (assignments, checkpoint
+/// requests for preemption victims) stamped with that time.
 public protocol PlacementPolicy: Sendable {
-    /// Placements in the order to propose them; none may share a GPU.
-    func place(_ state: CoordinatorState, on workers: [Worker]) -> [Placement]
+    func place(_ state: CoordinatorState, on workers: [Worker], now: UInt64) -> [Flotilla_V1_Command]
 }
 
 /// Queue order, first worker (in registration order) that fits: the model,
@@ -28,13 +46,17 @@ public protocol PlacementPolicy: Sendable {
 public struct FIFOPlacement: PlacementPolicy {
     public init() {}
 
-    public func place(_ state: CoordinatorState, on workers: [Worker]) -> [Placement] {
+    public func place(_ state: CoordinatorState, on workers: [Worker], now: UInt64) -> [Flotilla_V1_Command] {
+        placements(state, on: workers, now: now).map { .assign($0, at: now) }
+    }
+
+    public func placements(_ state: CoordinatorState, on workers: [Worker], now: UInt64) -> [Placement] {
         var candidates = workers
         var gpusByTenant: [String: Int] = [:]
         for job in state.runningJobs { gpusByTenant[job.tenant, default: 0] += job.liveAttempt?.gpuIndices.count ?? 0 }
 
         var placements: [Placement] = []
-        for job in state.queuedJobs {
+        for job in state.queuedJobs where state.admittedModels(for: job.spec, at: now).first == job.spec.model {
             candidates.removeAll { $0.allocations.count == $0.gpus.count }
             if candidates.isEmpty { break }
             let count = Int(job.spec.gpuCount)

@@ -14,7 +14,8 @@ extension Job {
         job.attempts = attempts.map(\.info)
         if let latestCheckpoint { job.latestCheckpoint = latestCheckpoint }
         job.error = error
-        job.modelUsed = spec.model
+        job.modelUsed = modelUsed
+        job.fallbackUsed = fallbackUsed
         job.region = region
         return job
     }
@@ -31,6 +32,7 @@ extension Attempt {
         info.endedUnixMs = endedAt
         info.resumedFromStep = resumedFromStep
         info.error = error
+        info.model = model
         return info
     }
 }

@@ -74,7 +74,7 @@ import Testing
     func badSubmissionsAreRefusedAndChangeNothing(spec: Flotilla_V1_JobSpec, code: Flotilla_V1_ErrorCode) {
         var cluster = Cluster()
         _ = cluster.worker("w1")
-        let check = cluster.state.checkSubmission(spec)
+        let check = cluster.state.checkSubmission(spec, at: cluster.now)
         let outcome = cluster.submit(spec)
         #expect(outcome.rejection?.code == code)
         #expect(check == .reject(outcome.rejection!))
