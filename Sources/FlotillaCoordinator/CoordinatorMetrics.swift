@@ -1,5 +1,7 @@
 import CoreMetrics
 import FlotillaCoordinatorState
+import FlotillaProto
+import FlotillaScheduler
 import Metrics
 import Prometheus
 
@@ -13,6 +15,15 @@ public final class CoordinatorMetrics: Sendable {
     private let logIndex: Metrics.Gauge
     private let logSyncs: Metrics.Gauge
     private let submitLatency: Metrics.Timer
+    /// The labelled scaling gauges set by the last `recordScaling`, so that a
+    /// series whose label went away (a model nobody serves any more) is removed.
+    private let scalingSeries = ScalingLockedBox<Set<Series>>([])
+
+    private struct Series: Hashable {
+        var label: String
+        var dimension: String
+        var value: String
+    }
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -42,13 +53,67 @@ public final class CoordinatorMetrics: Sendable {
         logSyncs.record(Double(syncs))
     }
 
+    /// Sets the scaling gauges (the coordinator's scaling sample, once a second):
+    /// queue depth and oldest wait per tier and per model, GPUs total and
+    /// allocated per type (READY and DRAINING workers), the p99 queue wait and
+    /// the capacity change in force per GPU type (0: none).
+    func recordScaling(_ signals: ScalingSignals, recommendedPercent: [String: Int32]) {
+        var values: [(Series, Double)] = []
+        for tier in ScalingSignals.tierOrder {
+            let queue = signals.tiers[tier] ?? ScalingSignals.Queue()
+            let name = Self.tierName(tier)
+            values.append((Series(label: "flotilla_queue_depth", dimension: "tier", value: name), Double(queue.queued)))
+            values.append((Series(label: "flotilla_queue_oldest_wait_seconds", dimension: "tier", value: name),
+                           Double(queue.oldestWaitMs) / 1000))
+        }
+        for (model, queue) in signals.models {
+            values.append((Series(label: "flotilla_model_queue_depth", dimension: "model", value: model),
+                           Double(queue.queued)))
+            values.append((Series(label: "flotilla_model_queue_oldest_wait_seconds", dimension: "model", value: model),
+                           Double(queue.oldestWaitMs) / 1000))
+        }
+        for usage in signals.gpuTypes {
+            values.append((Series(label: "flotilla_gpus_total", dimension: "gpu_type", value: usage.gpuType),
+                           Double(usage.total)))
+            values.append((Series(label: "flotilla_gpus_allocated", dimension: "gpu_type", value: usage.gpuType),
+                           Double(usage.allocated)))
+        }
+        for (type, percent) in recommendedPercent {
+            values.append((Series(label: "flotilla_capacity_recommendation_percent", dimension: "gpu_type", value: type),
+                           Double(percent)))
+        }
+        for (series, value) in values {
+            Metrics.Gauge(label: series.label, dimensions: [(series.dimension, series.value)], factory: factory)
+                .record(value)
+        }
+        Metrics.Gauge(label: "flotilla_queue_wait_p99_seconds", factory: factory)
+            .record(Double(signals.p99QueueWaitMs) / 1000)
+        let current = Set(values.map(\.0))
+        let gone = scalingSeries.withLock { previous in
+            defer { previous = current }
+            return previous.subtracting(current)
+        }
+        for series in gone {
+            Metrics.Gauge(label: series.label, dimensions: [(series.dimension, series.value)], factory: factory).destroy()
+        }
+    }
+
+    private static func tierName(_ tier: Flotilla_V1_Tier) -> String {
+        switch tier {
+        case .premium: "premium"
+        case .standard: "standard"
+        case .free: "free"
+        case .unspecified: "unspecified"
+        case .UNRECOGNIZED(let value): "tier_\(value)"
+        }
+    }
+
     /// Sets the state gauges, then renders every metric in the text format.
+    /// (GPUs per type are among the scaling gauges.)
     func render(summary: ClusterSummary, workersByState: [WorkerState: Int], ready: Bool) -> [UInt8] {
         let gauges: [(String, [(String, String)], Int)] = [
             ("flotilla_jobs_queued", [], summary.jobsQueued),
             ("flotilla_jobs_running", [], summary.jobsRunning),
-            ("flotilla_gpus_total", [], summary.gpusTotal),
-            ("flotilla_gpus_allocated", [], summary.gpusAllocated),
             ("flotilla_ready", [], ready ? 1 : 0),
         ] + WorkerState.allCases.map { ("flotilla_workers", [("state", "\($0)")], workersByState[$0] ?? 0) }
         for (label, dimensions, value) in gauges {

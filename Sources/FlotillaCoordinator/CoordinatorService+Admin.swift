@@ -1,13 +1,14 @@
 import FlotillaCoordinatorState
 import FlotillaProto
+import FlotillaScheduler
 import FlotillaTransport
 
 /// Administration requests (PROTOCOL.md §11.5), admin role only.
 extension CoordinatorService {
     func clusterStatus() async -> Flotilla_V1_ClusterStatusResponse {
         let now = await core.now()
-        let (summary, queues, applied) = await core.read { state in
-            (state.summary, Self.tierQueues(state, now: now), state.lastAppliedIndex)
+        let (summary, signals, applied) = await core.read { state in
+            (state.summary, ScalingSignals.measure(state, now: now), state.lastAppliedIndex)
         }
         var response = Flotilla_V1_ClusterStatusResponse()
         response.cluster = configuration.cluster
@@ -27,21 +28,9 @@ extension CoordinatorService {
         response.jobsRunning = UInt32(summary.jobsRunning)
         response.jobsSucceeded = UInt64(summary.jobsSucceeded)
         response.jobsFailed = UInt64(summary.jobsFailed)
-        response.queues = queues
+        // Queues per tier and model, GPUs per type, p99 wait; capacity from the advisor.
+        scaling.fill(&response, signals: signals, now: now)
         return response
-    }
-
-    /// Queue depth and oldest wait per tier.
-    static func tierQueues(_ state: CoordinatorState, now: UInt64) -> [Flotilla_V1_TierQueue] {
-        var byTier: [Flotilla_V1_Tier: Flotilla_V1_TierQueue] = [:]
-        for job in state.queuedJobs {
-            var queue = byTier[job.spec.tier] ?? Flotilla_V1_TierQueue()
-            queue.tier = job.spec.tier
-            queue.queued += 1
-            queue.oldestWaitMs = max(queue.oldestWaitMs, now.saturatingSubtract(job.submittedAt))
-            byTier[job.spec.tier] = queue
-        }
-        return [.premium, .standard, .free].compactMap { byTier[$0] }
     }
 
     func listWorkers() async -> Flotilla_V1_ListWorkersResponse {
