@@ -6,6 +6,8 @@ extension Flotillactl {
         StatusCommand.self,
         WorkersCommand.self,
         JobsCommand.self,
+        BreakersCommand.self,
+        TenantsCommand.self,
         TLSCommand.self,
     ]
 }

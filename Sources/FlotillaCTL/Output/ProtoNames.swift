@@ -74,3 +74,15 @@ extension Flotilla_V1_Tier {
         }
     }
 }
+
+extension Flotilla_V1_BreakerState {
+    var name: String {
+        switch self {
+        case .unspecified: return "UNKNOWN"
+        case .closed: return "CLOSED"
+        case .open: return "OPEN"
+        case .halfOpen: return "HALF_OPEN"
+        case .UNRECOGNIZED(let value): return "STATE_\(value)"
+        }
+    }
+}

@@ -5,7 +5,7 @@ import FlotillaProto
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show the cluster's coordinators, workers, GPUs, jobs and queues (admin certificate).",
+        abstract: "Show the cluster's coordinators, workers, GPUs, jobs, queues and scaling signals (admin certificate).",
         discussion: JSONOutput.help + " The document is a ClusterStatusResponse.")
 
     @OptionGroup(title: "Connection Options") var connection: ConnectionOptions
