@@ -59,6 +59,7 @@ extension CoordinatorState {
             workerOrder.append(worker.id)
             workerIDsByName[worker.name] = worker.id
         }
+        refreshKnownModels()
 
         previous = 0
         for record in snapshot.jobs {

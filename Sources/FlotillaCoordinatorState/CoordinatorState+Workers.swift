@@ -32,6 +32,7 @@ extension CoordinatorState {
         worker.registeredAt = at
         worker.lastHeartbeatAt = at
         workersByID[id] = worker
+        refreshKnownModels()
         outcome.workerID = id
 
         // Ours that the worker no longer runs (or whose GPUs it no longer has): lost.

@@ -21,6 +21,8 @@ public struct CoordinatorState: Hashable, Sendable {
     /// Registration order.
     var workerOrder: [WorkerID] = []
     var workerIDsByName: [String: WorkerID] = [:]
+    /// Derived from the workers (see `knownModels`).
+    var servedModels: Set<String> = []
     var tenantsByName: [String: Flotilla_V1_TenantQuota] = [:]
     /// The policy results are judged by; a leader proposes its configuration's.
     public internal(set) var breakerPolicy = BreakerPolicy()
@@ -121,9 +123,12 @@ extension CoordinatorState {
     public func tenant(_ name: String) -> Flotilla_V1_TenantQuota? { tenantsByName[name] }
     public var tenants: [Flotilla_V1_TenantQuota] { tenantsByName.keys.sorted().compactMap { tenantsByName[$0] } }
 
-    /// Models that some registered worker (in any state) serves.
-    public var knownModels: Set<String> {
-        workersByID.values.reduce(into: Set<String>()) { $0.formUnion($1.models) }
+    /// Models that some registered worker (in any state) serves. Kept as
+    /// workers register: every submission asks, and there may be thousands of workers.
+    public var knownModels: Set<String> { servedModels }
+
+    mutating func refreshKnownModels() {
+        servedModels = workersByID.values.reduce(into: Set<String>()) { $0.formUnion($1.models) }
     }
 
     /// GPUs held by the tenant's live attempts (the `max_gpus` quota).

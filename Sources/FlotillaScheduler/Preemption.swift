@@ -13,7 +13,7 @@ extension SchedulingRound {
         var hosts: [Int] = []
         for model in candidate.models {
             for position in capacity.positions(serving: model) where capacity.reservedFor[position] == nil {
-                guard capacity.workers[position].satisfies(labels: job.spec.labels),
+                guard capacity.satisfies(position, labels: job.spec.labels),
                       capacity.totalCount(position, type: type) >= count, !hosts.contains(position) else { continue }
                 hosts.append(position)
             }
@@ -23,7 +23,9 @@ extension SchedulingRound {
             hold(position, for: job.id)
             return true
         }
-        guard preemptionPlans < policy.preemption.maxPlansPerRound else { return false }
+        let shape = Shape(model: candidate.models.joined(separator: ","), type: type.lowercased(), count: count,
+                          labels: job.spec.labels)
+        guard preemptionPlans < policy.preemption.maxPlansPerRound, !noRoomShapes.contains(shape) else { return false }
         var best: (key: (Int, Int, UInt64, Int), victims: [Victim], position: Int)?
         for position in hosts {
             guard let victims = victims(on: position, freeing: count - capacity.freeCount(position, type: type),
@@ -32,10 +34,14 @@ extension SchedulingRound {
             let key = (standard, victims.count, UInt64.max - (victims.map(\.attempt.startedAt).min() ?? 0), position)
             if best.map({ key < $0.key }) ?? true { best = (key, victims, position) }
         }
-        guard let best else { return false }
+        guard let best else {
+            noRoomShapes.insert(shape)
+            return false
+        }
         preemptionPlans += 1
         for victim in best.victims {
             chosenVictims.insert(victim.job.id)
+            addPending(victim.attempt, on: best.position)
             decision.preemptions.append(Preemption(
                 victim: victim.job.id, token: victim.attempt.token, workerID: capacity.workers[best.position].id,
                 beneficiary: job.id))
@@ -52,10 +58,13 @@ extension SchedulingRound {
 
     /// GPUs of `type` on the worker held by attempts already told to make room.
     func pendingGPUs(_ position: Int, type: String) -> Int {
-        runningAttempts(position).reduce(0) { total, entry in
-            let pending = chosenVictims.contains(entry.job.id)
-                || (entry.attempt.state == .checkpointing && entry.attempt.checkpointReason == .preemption)
-            return total + (pending ? gpuCount(entry.attempt, on: position, type: type) : 0)
+        pendingByPosition[position]?[type.lowercased()] ?? 0
+    }
+
+    mutating func addPending(_ attempt: Attempt, on position: Int) {
+        for gpu in capacity.workers[position].gpus where attempt.gpuIndices.contains(gpu.index) {
+            pendingByPosition[position, default: [:]][gpu.type.lowercased(), default: 0] += 1
+            pendingByPosition[position, default: [:]]["", default: 0] += 1
         }
     }
 

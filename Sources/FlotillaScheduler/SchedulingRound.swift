@@ -16,11 +16,23 @@ struct SchedulingRound {
     var gpusByTier: [Flotilla_V1_Tier: Int] = [:]
     /// HALF_OPEN models: probe slots left this round.
     private var probesLeft: [String: Int] = [:]
-    /// (model, type, count, labels) shapes that fit nowhere this round.
-    private var unfitShapes: Set<String> = []
+    /// Shapes of job that fit nowhere this round: later ones are not searched for.
+    private var unfitShapes: Set<Shape> = []
+
+    struct Shape: Hashable {
+        var model: String
+        var type: String
+        var count: Int
+        var labels: [String: String]
+    }
     var preemptionPlans = 0
     /// Victims chosen this round (not yet checkpointing in the state).
     var chosenVictims: Set<JobID> = []
+    /// GPUs (by lower-cased type, "" for all) that preemption victims are
+    /// freeing, per worker position.
+    var pendingByPosition: [Int: [String: Int]] = [:]
+    /// Shapes for which no worker can be made room for this round.
+    var noRoomShapes: Set<Shape> = []
 
     init(policy: SchedulerPolicy, state: CoordinatorState, workers: [Worker], now: UInt64) {
         self.policy = policy
@@ -31,9 +43,13 @@ struct SchedulingRound {
         pass = [.premium: state.fairShare.pass(of: .premium), .standard: state.fairShare.pass(of: .standard),
                 .free: state.fairShare.pass(of: .free)]
         for job in state.runningJobs {
-            let gpus = job.liveAttempt?.gpuIndices.count ?? 0
-            gpusByTenant[job.tenant, default: 0] += gpus
-            gpusByTier[job.spec.tier, default: 0] += gpus
+            guard let attempt = job.liveAttempt else { continue }
+            gpusByTenant[job.tenant, default: 0] += attempt.gpuIndices.count
+            gpusByTier[job.spec.tier, default: 0] += attempt.gpuIndices.count
+            if attempt.state == .checkpointing, attempt.checkpointReason == .preemption,
+               let position = capacity.position(of: attempt.workerID) {
+                addPending(attempt, on: position)
+            }
         }
     }
 
@@ -97,26 +113,49 @@ struct SchedulingRound {
         return rest
     }
 
+    /// One tenant's candidates of one tier, oldest first.
+    struct TenantLane {
+        var tenant: String
+        var candidates: [Candidate]
+        var head = 0
+        var isEmpty: Bool { head >= candidates.count }
+    }
+
     /// Tiers by start tag, tenants by GPUs held, each tenant's jobs in order.
     mutating func fairSharePass(_ candidates: [Candidate]) {
-        var lanes: [[String: [Candidate]]] = [[:], [:], [:]]
-        for candidate in candidates { lanes[candidate.tier.rank][candidate.job.tenant, default: []].append(candidate) }
-        var heads: [[String: Int]] = [[:], [:], [:]]
-        var remaining = candidates.count
-        while remaining > 0, capacity.freeTotal > 0 {
-            let rank = (0..<3).filter { rank in
-                lanes[rank].contains { heads[rank][$0.key, default: 0] < $0.value.count }
-            }.min { (startTag(.ranked($0)), $0) < (startTag(.ranked($1)), $1) }
-            guard let rank else { break }
-            let tenant = lanes[rank].filter { heads[rank][$0.key, default: 0] < $0.value.count }
-                .min { first, second in
-                    let a = (gpusByTenant[first.key] ?? 0, first.value[heads[rank][first.key, default: 0]].job.sequence)
-                    let b = (gpusByTenant[second.key] ?? 0, second.value[heads[rank][second.key, default: 0]].job.sequence)
-                    return a < b
-                }!.key
-            let candidate = lanes[rank][tenant]![heads[rank][tenant, default: 0]]
-            heads[rank][tenant, default: 0] += 1
-            remaining -= 1
+        var lanes: [[TenantLane]] = [[], [], []]
+        var laneIndex: [[String: Int]] = [[:], [:], [:]]
+        var remainingByRank = [0, 0, 0]
+        for candidate in candidates {
+            let rank = candidate.tier.rank
+            remainingByRank[rank] += 1
+            if let index = laneIndex[rank][candidate.job.tenant] {
+                lanes[rank][index].candidates.append(candidate)
+            } else {
+                laneIndex[rank][candidate.job.tenant] = lanes[rank].count
+                lanes[rank].append(TenantLane(tenant: candidate.job.tenant, candidates: [candidate]))
+            }
+        }
+        while capacity.freeTotal > 0 {
+            var chosenRank: Int?
+            for rank in 0..<3 where remainingByRank[rank] > 0 {
+                if let current = chosenRank, startTag(.ranked(current)) <= startTag(.ranked(rank)) { continue }
+                chosenRank = rank
+            }
+            guard let rank = chosenRank else { break }
+            var chosen = -1
+            for (index, lane) in lanes[rank].enumerated() where !lane.isEmpty {
+                if chosen >= 0 {
+                    let best = lanes[rank][chosen]
+                    let a = (gpusByTenant[lane.tenant] ?? 0, lane.candidates[lane.head].job.sequence)
+                    let b = (gpusByTenant[best.tenant] ?? 0, best.candidates[best.head].job.sequence)
+                    if a >= b { continue }
+                }
+                chosen = index
+            }
+            let candidate = lanes[rank][chosen].candidates[lanes[rank][chosen].head]
+            lanes[rank][chosen].head += 1
+            remainingByRank[rank] -= 1
             _ = place(candidate)
         }
     }
@@ -134,18 +173,20 @@ struct SchedulingRound {
            (gpusByTenant[job.tenant] ?? 0) + count > Int(quota.maxGpus) { return false }
         let holdsReservation = capacity.reservedFor.values.contains(job.id)
         for model in candidate.models where probeSlotFree(model) {
-            let shape = "\(model)|\(type.lowercased())|\(count)|\(job.spec.labels.sorted { $0.key < $1.key })"
+            let shape = Shape(model: model, type: type.lowercased(), count: count, labels: job.spec.labels)
             if !holdsReservation, unfitShapes.contains(shape) { continue }
             var best: (key: (Int, Int, Int, Int, Int), position: Int)?
+            let previous = job.currentAttempt?.workerID
+            let labels = job.spec.labels
             for position in capacity.positions(serving: model) where capacity.isOpen(position, to: job.id) {
-                let worker = capacity.workers[position]
-                guard worker.satisfies(labels: job.spec.labels) else { continue }
                 let free = capacity.freeCount(position, type: type)
-                guard free >= count else { continue }
+                guard free >= count, capacity.satisfies(position, labels: labels) else { continue }
                 let key = (free - count, capacity.isRunning(model, on: position) ? 0 : 1,
                            capacity.tenantJobs(position, job.tenant),
-                           job.currentAttempt?.workerID == worker.id ? 1 : 0, position)
+                           previous == capacity.workerIDs[position] ? 1 : 0, position)
                 if best.map({ key < $0.key }) ?? true { best = (key, position) }
+                // Nothing can beat an exact fit with every tie-breaker at its best.
+                if key.0 == 0, key.1 == 0, key.2 == 0, key.3 == 0 { break }
             }
             guard let position = best?.position else {
                 if !holdsReservation { unfitShapes.insert(shape) }
@@ -169,10 +210,12 @@ struct SchedulingRound {
         gpusByTier[job.spec.tier, default: 0] += count
         if let left = probesLeft[model] { probesLeft[model] = left - 1 }
         decision.placements.append(Placement(
-            jobID: job.id, workerID: capacity.workers[position].id, gpuIndices: gpus,
+            jobID: job.id, workerID: capacity.workerIDs[position], gpuIndices: gpus,
             model: model == job.spec.model ? "" : model,
             share: .init(tier: candidate.tier, start: tagStart, finish: tagFinish)))
-        decision.reservations = decision.reservations.filter { $0.value != job.id }
+        if !decision.reservations.isEmpty {
+            decision.reservations = decision.reservations.filter { $0.value != job.id }
+        }
     }
 
     /// A HALF_OPEN breaker admits only its probe slots; others admit all.
@@ -192,7 +235,7 @@ struct SchedulingRound {
         var best: (key: (Int, Int), position: Int)?
         for model in candidate.models {
             for position in capacity.positions(serving: model) where capacity.reservedFor[position] == nil {
-                guard capacity.workers[position].satisfies(labels: job.spec.labels),
+                guard capacity.satisfies(position, labels: job.spec.labels),
                       capacity.totalCount(position, type: job.spec.gpuType) >= count else { continue }
                 let key = (count - capacity.freeCount(position, type: job.spec.gpuType), position)
                 if best.map({ key < $0.key }) ?? true { best = (key, position) }
@@ -203,6 +246,6 @@ struct SchedulingRound {
 
     mutating func hold(_ position: Int, for job: JobID) {
         capacity.reserve(position, for: job)
-        decision.reservations[capacity.workers[position].id] = job
+        decision.reservations[capacity.workerIDs[position]] = job
     }
 }
