@@ -19,6 +19,7 @@ public final class CoordinatorProcess: Service, Sendable {
     let logger: Logger
     let tls: TLSContext
     private let planner: CoordinatorPlanner
+    private let scaling: CoordinatorScaling
 
     /// Opens the data directory (replaying the log) and loads the TLS material.
     /// Throws for a locked data directory, a damaged log or unreadable certificates.
@@ -33,6 +34,7 @@ public final class CoordinatorProcess: Service, Sendable {
                                             trustRootsPath: configuration.trustRootsPath),
             mode: .server)
         self.core = try CoordinatorCore(configuration: configuration, clock: clock, metrics: metrics, logger: logger)
+        self.scaling = CoordinatorScaling(metrics: metrics, logger: logger)
         self.planner = CoordinatorPlanner(health: configuration.health,
                                           placement: Scheduler(policy: configuration.scheduler))
     }
@@ -51,7 +53,7 @@ public final class CoordinatorProcess: Service, Sendable {
         try await core.start(breakers: configuration.breakers, tenants: configuration.tenants)
         let identity = NodeIdentity(cluster: configuration.cluster, role: .coordinator, name: configuration.name,
                                     region: configuration.region.isEmpty ? nil : configuration.region)
-        let service = CoordinatorService(core: core, configuration: configuration, logger: logger)
+        let service = CoordinatorService(core: core, configuration: configuration, logger: logger, scaling: scaling)
         let server = try await FlotillaServer.start(
             host: configuration.listen.host, port: configuration.listen.port, tls: tls,
             local: LocalNode(identity: identity), service: service, logger: logger)
@@ -85,6 +87,7 @@ public final class CoordinatorProcess: Service, Sendable {
     private func planLoop() async {
         let tick = Duration.milliseconds(Int64(configuration.schedulerTickMs))
         while !Task.isCancelled {
+            await core.sampleScaling(scaling)
             let commands = await core.plan(with: planner)
             if !commands.isEmpty {
                 do {

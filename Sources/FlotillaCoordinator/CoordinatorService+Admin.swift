@@ -7,8 +7,15 @@ import FlotillaTransport
 extension CoordinatorService {
     func clusterStatus() async -> Flotilla_V1_ClusterStatusResponse {
         let now = await core.now()
-        let (summary, signals, applied) = await core.read { state in
-            (state.summary, ScalingSignals.measure(state, now: now), state.lastAppliedIndex)
+        let (summary, signals, applied, tenants) = await core.read { state in
+            (state.summary, ScalingSignals.measure(state, now: now), state.lastAppliedIndex,
+             state.tenants.map { quota in
+                 var usage = Flotilla_V1_TenantUsage()
+                 usage.quota = quota
+                 usage.gpusAllocated = UInt32(clamping: state.gpusAllocated(tenant: quota.tenant))
+                 usage.jobsQueued = UInt32(clamping: state.queuedJobCount(tenant: quota.tenant))
+                 return usage
+             })
         }
         var response = Flotilla_V1_ClusterStatusResponse()
         response.cluster = configuration.cluster
@@ -30,6 +37,7 @@ extension CoordinatorService {
         response.jobsFailed = UInt64(summary.jobsFailed)
         // Queues per tier and model, GPUs per type, p99 wait; capacity from the advisor.
         scaling.fill(&response, signals: signals, now: now)
+        response.tenants = tenants
         return response
     }
 

@@ -13,7 +13,8 @@ struct CoordinatorService: FlotillaService {
     let core: CoordinatorCore
     let configuration: CoordinatorConfiguration
     let logger: Logger
-    let scaling = CoordinatorScaling() // SCALING-TEMP
+    /// Scaling signals sampled by the planner loop, for the cluster status.
+    let scaling: CoordinatorScaling
 
     func handle(_ request: InboundRequest) async -> ServiceReply {
         do {
