@@ -69,13 +69,15 @@ struct Cluster {
 
     @discardableResult
     mutating func finish(_ job: JobID, token: FencingToken? = nil, _ state: Flotilla_V1_AttemptState,
-                         retryable: Bool = true, error: String = "", checkpointUnusable: Bool = false) -> CommandOutcome {
+                         retryable: Bool = true, error: String = "", checkpointUnusable: Bool = false,
+                         modelFault: Bool = false) -> CommandOutcome {
         var result = Flotilla_V1_AttemptResult()
         result.jobID = job.rawValue
         result.token = (token ?? self.token(job)).proto
         result.state = state
         result.retryable = retryable
         result.error = error
+        result.modelFault = modelFault
         return apply(.finish(result, checkpointUnusable: checkpointUnusable, at: now))
     }
 

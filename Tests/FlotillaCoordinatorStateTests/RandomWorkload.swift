@@ -37,6 +37,7 @@ struct RandomWorkload {
         case 78..<80: setTenant()
         case 80: cluster.term += 1; cluster.apply(.termStarted(leader: "c\(cluster.term)", at: cluster.now))
         case 81: cluster.apply(Flotilla_V1_Command())
+        case 82..<85: breakers()
         default: cluster.plan(planner, leaderSince: cluster.state.leaderSince)
         }
         return Array(cluster.entries[before...])
@@ -95,6 +96,7 @@ struct RandomWorkload {
                            key: rng.chance(40) ? "key-\(Int.random(in: 0..<8, using: &rng))" : "",
                            maxAttempts: UInt32.random(in: 0...3, using: &rng), steps: UInt64.random(in: 0...60, using: &rng),
                            labels: rng.chance(10) ? ["zone": "a"] : [:])
+        spec.fallbackAllowed = rng.chance(40)
         if rng.chance(3) { spec.gpuCount = 10_000 }
         if rng.chance(3) { spec.model = "" }
         spec.params = ["prompt": "a boat \(Int.random(in: 0..<3, using: &rng))", "seed": "\(Int.random(in: 0..<3, using: &rng))"]
@@ -132,7 +134,7 @@ struct RandomWorkload {
         let id = job?.id ?? randomJobID()
         let state: Flotilla_V1_AttemptState = rng.pick([.succeeded, .succeeded, .failed, .failed, .preempted, .cancelled, .running])!
         cluster.finish(id, token: token(for: job), state, retryable: rng.chance(70), error: "exit 1",
-                       checkpointUnusable: rng.chance(10))
+                       checkpointUnusable: rng.chance(10), modelFault: rng.chance(60))
     }
 
     /// Suspect or lost, judged by the right heartbeat or (stale) a wrong one.
@@ -156,7 +158,25 @@ struct RandomWorkload {
     mutating func randomAssign() {
         let job = rng.pick(cluster.state.queuedJobs) ?? rng.pick(cluster.state.jobs)
         let gpus = (0..<Int.random(in: 0...3, using: &rng)).map { _ in UInt32.random(in: 0...4, using: &rng) }
-        cluster.assign(job?.id ?? randomJobID(), to: randomWorkerID(), gpus: gpus)
+        let share = rng.chance(50) ? Placement.ShareTags(tier: rng.pick([.premium, .standard, .free])!,
+                                                         start: UInt64.random(in: 0...5_000_000, using: &rng),
+                                                         finish: UInt64.random(in: 0...9_000_000, using: &rng)) : nil
+        let placement = Placement(jobID: job?.id ?? randomJobID(), workerID: randomWorkerID(), gpuIndices: gpus,
+                                  model: rng.pick(["", "", "open-sora", "mochi-1"])!, share: share)
+        cluster.apply(.assign(placement, at: cluster.now))
+    }
+
+    /// Breaker policy (short windows, fallbacks), operator trips and resets.
+    mutating func breakers() {
+        if rng.chance(20) {
+            var policy = BreakerPolicy(failureThreshold: Int.random(in: 1...3, using: &rng), windowMs: 5_000,
+                                       recoveryMs: UInt64.random(in: 500...3_000, using: &rng), halfOpenProbes: 2)
+            policy.fallbacks = ["mochi-1": "open-sora", "veo-3": "mochi-1"]
+            cluster.apply(.configureBreakers(policy, at: cluster.now))
+        } else {
+            let model = rng.pick(models + ["unknown-model"])!
+            cluster.apply(.breakerAction(model, rng.pick([.reset, .trip, .unspecified])!, at: cluster.now))
+        }
     }
 
     mutating func setTenant() {
