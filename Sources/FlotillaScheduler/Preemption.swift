@@ -20,7 +20,7 @@ extension SchedulingRound {
         }
         // Victims chosen earlier are already making room: wait for them.
         for position in hosts where capacity.freeCount(position, type: type) + pendingGPUs(position, type: type) >= count {
-            hold(position, for: job.id)
+            hold(position, for: candidate)
             return true
         }
         let shape = Shape(model: candidate.models.joined(separator: ","), type: type.lowercased(), count: count,
@@ -46,7 +46,7 @@ extension SchedulingRound {
                 victim: victim.job.id, token: victim.attempt.token, workerID: capacity.workers[best.position].id,
                 beneficiary: job.id))
         }
-        hold(best.position, for: job.id)
+        hold(best.position, for: candidate)
         return true
     }
 

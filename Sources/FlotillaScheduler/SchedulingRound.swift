@@ -33,6 +33,10 @@ struct SchedulingRound {
     var pendingByPosition: [Int: [String: Int]] = [:]
     /// Shapes for which no worker can be made room for this round.
     var noRoomShapes: Set<Shape> = []
+    /// When each reserved worker is expected to fit its job; nil: unknown.
+    var reservationEnds: [Int: UInt64?] = [:]
+    /// Observed milliseconds per step, per model (from running attempts).
+    var msPerStepByModel: [String: UInt64] = [:]
 
     init(policy: SchedulerPolicy, state: CoordinatorState, workers: [Worker], now: UInt64) {
         self.policy = policy
@@ -42,8 +46,13 @@ struct SchedulingRound {
         virtualTime = state.fairShare.virtualTime
         pass = [.premium: state.fairShare.pass(of: .premium), .standard: state.fairShare.pass(of: .standard),
                 .free: state.fairShare.pass(of: .free)]
+        var stepRates: [String: (ms: UInt64, steps: UInt64)] = [:]
         for job in state.runningJobs {
             guard let attempt = job.liveAttempt else { continue }
+            if let rate = Self.msPerStep(job, attempt, now: now) {
+                stepRates[attempt.model, default: (0, 0)].ms += rate
+                stepRates[attempt.model, default: (0, 0)].steps += 1
+            }
             gpusByTenant[job.tenant, default: 0] += attempt.gpuIndices.count
             gpusByTier[job.spec.tier, default: 0] += attempt.gpuIndices.count
             if attempt.state == .checkpointing, attempt.checkpointReason == .preemption,
@@ -51,6 +60,7 @@ struct SchedulingRound {
                 addPending(attempt, on: position)
             }
         }
+        msPerStepByModel = stepRates.mapValues { $0.ms / max(1, $0.steps) }
     }
 
     /// A queued job that may start now, with what it may run.
@@ -171,14 +181,16 @@ struct SchedulingRound {
         let type = job.spec.gpuType
         if let quota = state.tenant(job.tenant), quota.maxGpus > 0,
            (gpusByTenant[job.tenant] ?? 0) + count > Int(quota.maxGpus) { return false }
-        let holdsReservation = capacity.reservedFor.values.contains(job.id)
+        // A reserved worker may take some jobs of a shape and not others (backfill).
+        let memoize = !capacity.reservedFor.values.contains(job.id) && reservationEnds.isEmpty
         for model in candidate.models where probeSlotFree(model) {
             let shape = Shape(model: model, type: type.lowercased(), count: count, labels: job.spec.labels)
-            if !holdsReservation, unfitShapes.contains(shape) { continue }
+            if memoize, unfitShapes.contains(shape) { continue }
             var best: (key: (Int, Int, Int, Int, Int), position: Int)?
             let previous = job.currentAttempt?.workerID
             let labels = job.spec.labels
-            for position in capacity.positions(serving: model) where capacity.isOpen(position, to: job.id) {
+            for position in capacity.positions(serving: model)
+            where capacity.isOpen(position, to: job.id) || endsBeforeReservation(job, model: model, on: position) {
                 let free = capacity.freeCount(position, type: type)
                 guard free >= count, capacity.satisfies(position, labels: labels) else { continue }
                 let key = (free - count, capacity.isRunning(model, on: position) ? 0 : 1,
@@ -189,7 +201,7 @@ struct SchedulingRound {
                 if key.0 == 0, key.1 == 0, key.2 == 0, key.3 == 0 { break }
             }
             guard let position = best?.position else {
-                if !holdsReservation { unfitShapes.insert(shape) }
+                if memoize { unfitShapes.insert(shape) }
                 continue
             }
             start(candidate, model: model, on: position)
@@ -241,11 +253,13 @@ struct SchedulingRound {
                 if best.map({ key < $0.key }) ?? true { best = (key, position) }
             }
         }
-        if let position = best?.position { hold(position, for: job.id) }
+        if let position = best?.position { hold(position, for: candidate) }
     }
 
-    mutating func hold(_ position: Int, for job: JobID) {
-        capacity.reserve(position, for: job)
-        decision.reservations[capacity.workerIDs[position]] = job
+    mutating func hold(_ position: Int, for candidate: Candidate) {
+        reservationEnds[position] = estimatedFreeAt(position, count: Int(candidate.job.spec.gpuCount),
+                                                    type: candidate.job.spec.gpuType)
+        capacity.reserve(position, for: candidate.job.id)
+        decision.reservations[capacity.workerIDs[position]] = candidate.job.id
     }
 }

@@ -87,4 +87,23 @@ import Testing
             }
         }
     }
+
+    /// A worker kept for a large job takes only jobs expected to end before
+    /// it frees (from the observed milliseconds per step).
+    @Test func aReservedWorkerBackfillsOnlyJobsThatEndBeforeItFrees() {
+        var cluster = SchedulingCluster { $0.reserveAfterMs = 60_000; $0.preemption.enabled = false }
+        let a = cluster.worker("a", gpus: 4)
+        let running = (0..<3).map { _ in cluster.job() }
+        cluster.round()
+        let big = cluster.job(gpus: 4)
+        cluster.advance(61_000)
+        // 61 steps in 61 s: 1 s a step, 39 steps (39 s) to go.
+        for job in running { cluster.started(job, step: 61) }
+        let long = cluster.job(steps: 100)
+        let short = cluster.job(steps: 10)
+        let decision = cluster.decide()
+        #expect(decision.reservations == [a: big])
+        #expect(decision.placements.map(\.jobID) == [short])
+        #expect(cluster.placement(of: long, in: decision) == nil)
+    }
 }

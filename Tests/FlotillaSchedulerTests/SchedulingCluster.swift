@@ -38,7 +38,8 @@ struct SchedulingCluster {
 
     @discardableResult
     mutating func submit(model: String = "mochi-1", gpus: UInt32 = 1, tier: Flotilla_V1_Tier = .standard,
-                         tenant: String = "acme", fallback: Bool = false, maxAttempts: UInt32 = 0) -> CommandOutcome {
+                         tenant: String = "acme", fallback: Bool = false, maxAttempts: UInt32 = 0,
+                         steps: UInt64 = 100) -> CommandOutcome {
         var spec = Flotilla_V1_JobSpec()
         spec.model = model
         spec.gpuCount = gpus
@@ -46,13 +47,14 @@ struct SchedulingCluster {
         spec.tenant = tenant
         spec.fallbackAllowed = fallback
         spec.maxAttempts = maxAttempts
-        spec.steps = 100
+        spec.steps = steps
         return apply(.submitJob(spec, at: now))
     }
 
     mutating func job(model: String = "mochi-1", gpus: UInt32 = 1, tier: Flotilla_V1_Tier = .standard,
-                      tenant: String = "acme", fallback: Bool = false, maxAttempts: UInt32 = 0) -> JobID {
-        submit(model: model, gpus: gpus, tier: tier, tenant: tenant, fallback: fallback, maxAttempts: maxAttempts).jobID!
+                      tenant: String = "acme", fallback: Bool = false, maxAttempts: UInt32 = 0, steps: UInt64 = 100) -> JobID {
+        submit(model: model, gpus: gpus, tier: tier, tenant: tenant, fallback: fallback, maxAttempts: maxAttempts,
+               steps: steps).jobID!
     }
 
     func decide() -> SchedulingDecision {
