@@ -110,8 +110,19 @@ public final class CoordinatorMetrics: Sendable {
 
     /// Sets the state gauges, then renders every metric in the text format.
     /// (GPUs per type are among the scaling gauges.)
-    func render(summary: ClusterSummary, workersByState: [WorkerState: Int], ready: Bool) -> [UInt8] {
-        let gauges: [(String, [(String, String)], Int)] = [
+    /// Breakers: `flotilla_breaker_state{model}` is 0 CLOSED, 1 HALF_OPEN, 2 OPEN.
+    func render(summary: ClusterSummary, workersByState: [WorkerState: Int], ready: Bool,
+                breakers: [Flotilla_V1_BreakerInfo] = []) -> [UInt8] {
+        let breakerGauges: [(String, [(String, String)], Int)] = breakers.flatMap { breaker in
+            let state = switch breaker.state {
+            case .open: 2
+            case .halfOpen: 1
+            default: 0
+            }
+            return [("flotilla_breaker_state", [("model", breaker.model)], state),
+                    ("flotilla_breaker_recent_failures", [("model", breaker.model)], Int(breaker.recentFailures))]
+        }
+        let gauges: [(String, [(String, String)], Int)] = breakerGauges + [
             ("flotilla_jobs_queued", [], summary.jobsQueued),
             ("flotilla_jobs_running", [], summary.jobsRunning),
             ("flotilla_ready", [], ready ? 1 : 0),

@@ -133,10 +133,13 @@ public final class CoordinatorProcess: Service, Sendable {
                 return await core.isServing ? (true, "ready") : (false, "starting")
             },
             metrics: {
-                let (summary, byState) = await core.read { state in
-                    (state.summary, state.workers.reduce(into: [WorkerState: Int]()) { $0[$1.state, default: 0] += 1 })
+                let now = await core.now()
+                let (summary, byState, breakers) = await core.read { state in
+                    (state.summary, state.workers.reduce(into: [WorkerState: Int]()) { $0[$1.state, default: 0] += 1 },
+                     state.breakers.map { $0.info(at: now, policy: state.breakerPolicy) })
                 }
-                return metrics.render(summary: summary, workersByState: byState, ready: await core.isServing)
+                return metrics.render(summary: summary, workersByState: byState, ready: await core.isServing,
+                                      breakers: breakers)
             })
     }
 }

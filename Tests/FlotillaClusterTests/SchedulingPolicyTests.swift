@@ -45,6 +45,8 @@ extension ProcessClusterTests {
                 let open = try await breaker("flaky", admin)
                 #expect(open.state == .open)
                 #expect(open.recentFailures == 5)
+                let metrics = try await httpGet(port: cluster.httpPort, path: "/metrics").body
+                #expect(metrics.contains(#"flotilla_breaker_state{model="flaky"} 2"#), "\(metrics.prefix(2_000))")
 
                 // Refused fast, with when to try again.
                 let started = ContinuousClock.now
