@@ -182,8 +182,8 @@ let package = Package(
                 .product(name: "InMemoryLogging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "FlotillaCoordinatorStateTests", dependencies: ["FlotillaCoordinatorState", "FlotillaProto"]),
-        .testTarget(name: "FlotillaSchedulerTests", dependencies: ["FlotillaScheduler", "FlotillaCoordinatorState", "FlotillaProto"]),
+        .testTarget(name: "FlotillaCoordinatorStateTests", dependencies: ["FlotillaCoordinatorState", "FlotillaProto", "FlotillaTestSupport"]),
+        .testTarget(name: "FlotillaSchedulerTests", dependencies: ["FlotillaScheduler", "FlotillaCoordinatorState", "FlotillaProto", "FlotillaTestSupport"]),
         .testTarget(name: "FlotillaCTLTests", dependencies: ["FlotillaTestSupport", "FlotillaTransport", "FlotillaCTL", "FlotillaProto"]),
         .testTarget(name: "FlotillaConfigTests", dependencies: ["FlotillaConfig"]),
         .testTarget(

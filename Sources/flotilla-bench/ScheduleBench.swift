@@ -2,6 +2,7 @@ import ArgumentParser
 import FlotillaCoordinatorState
 import FlotillaProto
 import FlotillaScheduler
+import FlotillaTestSupport
 
 /// Scheduling rounds of the pure scheduler over a large state: 1,000 workers
 /// (8 GPUs each, two GPU types, three models) and 10,000 queued jobs of every
@@ -23,7 +24,7 @@ struct ScheduleBench: ParsableCommand {
             index += 1
             return state.apply(LogEntryRecord(index: index, term: 1, command: command))
         }
-        var random = SplitMix(seed: 7)
+        var random = SplitMix64(seed: 7)
         let models = ["mochi-1", "open-sora", "sdxl"]
         for worker in 0..<workers {
             var request = Flotilla_V1_RegisterWorkerRequest()
@@ -89,18 +90,4 @@ struct ScheduleBench: ParsableCommand {
         print(String(format: "round with %d queued: p50 %.1f ms, max %.1f ms",
                      queued, ms(sorted[sorted.count / 2]), ms(sorted.last!)))
     }
-}
-
-/// A small seeded generator, so runs are comparable.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
 }

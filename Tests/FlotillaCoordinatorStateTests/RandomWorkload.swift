@@ -1,5 +1,6 @@
 import FlotillaCoordinatorState
 import FlotillaProto
+import FlotillaTestSupport
 
 /// Writes a random but plausible log: commands are drawn from what the state
 /// holds now (real jobs, tokens and workers, with some stale, unknown and

@@ -1,5 +1,6 @@
 import FlotillaCoordinatorState
 import FlotillaProto
+import FlotillaTestSupport
 import Testing
 
 /// The property: over random logs, replay is deterministic and a

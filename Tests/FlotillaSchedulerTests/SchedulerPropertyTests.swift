@@ -1,5 +1,6 @@
 import FlotillaCoordinatorState
 import FlotillaProto
+import FlotillaTestSupport
 @testable import FlotillaScheduler
 import Testing
 
@@ -8,26 +9,12 @@ import Testing
 /// workers, the scheduler never proposes what the state refuses, and every
 /// submitted job is queued, running, or in the one terminal state it reached.
 @Suite struct SchedulerPropertyTests {
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-        mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
-        mutating func pick<T>(_ items: [T]) -> T? { items.isEmpty ? nil : items[below(items.count)] }
-    }
-
     static let models = ["mochi-1", "open-sora", "sdxl"]
     static let tiers: [Flotilla_V1_Tier] = [.premium, .standard, .free]
 
     @Test(arguments: 1...12)
     func invariantsHoldOverRandomWorkloads(seed: UInt64) {
-        var random = Random(state: seed)
+        var random = SplitMix64(seed: seed)
         var cluster = SchedulingCluster {
             $0.reserveAfterMs = 20_000
             $0.agingIntervalMs = 15_000
