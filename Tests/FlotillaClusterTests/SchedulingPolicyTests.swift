@@ -101,6 +101,15 @@ extension ProcessClusterTests {
                 #expect(freeDone.attempts.first?.state == .preempted)
                 let resumed = try #require(freeDone.attempts.last?.resumedFromStep)
                 #expect(resumed >= 2, "the free job resumed from step \(resumed)")
+                // Scaling signals, in the status and as gauges.
+                let status = try await admin.request(Flotilla_V1_ClusterStatusRequest(),
+                                                     expecting: Flotilla_V1_ClusterStatusResponse.self)
+                #expect(status.gpuTypes.map { "\($0.gpuType) \($0.allocated)/\($0.total)" } == ["A100 0/1"])
+                #expect(status.modelQueues.contains { $0.model == "stepper" && $0.queued == 0 })
+                #expect(status.p99QueueWaitMs > 0, "the free job waited for the premium one")
+                let metrics = try await httpGet(port: cluster.httpPort, path: "/metrics").body
+                #expect(metrics.contains(#"flotilla_gpus_total{gpu_type="A100"} 1"#), "\(metrics.prefix(2_000))")
+                #expect(metrics.contains(#"flotilla_queue_depth{tier="premium"} 0"#))
                 // The premium job ran while the free one waited.
                 #expect(premiumDone.attempts.first!.startedUnixMs >= freeDone.attempts.first!.endedUnixMs)
                 #expect(freeDone.attempts.last!.startedUnixMs >= premiumDone.attempts.first!.endedUnixMs)
