@@ -28,13 +28,13 @@ extension ProcessClusterTests {
 
         @Test func aFailingModelOpensItsBreakerThenProbesCloseIt() async throws {
             try await ClusterHarness.withCluster { cluster in
-                cluster.coordinatorSettings = ["breakers.recovery": "2s", "breakers.fallbacks": "{flaky: steady}"]
+                cluster.coordinatorSettings = ["breakers.recovery": "4s", "breakers.fallbacks": "{flaky: steady}"]
                 try await cluster.startCoordinator()
                 try await cluster.startWorker("w1", gpus: 4, models: """
                     [{name: flaky, executor: process, command: [\(Self.stepper)], default_steps: 3}, \
                     {name: steady, executor: simulated, step_duration: 10ms, default_steps: 3}]
                     """)
-                let admin = try await cluster.admin()
+                var admin = try await cluster.admin()
                 let failing = ["fail_at_step": "1", "step_ms": "10"]
                 var failed: [String] = []
                 for _ in 0..<5 { failed.append(try await cluster.submit(Self.spec("flaky", steps: 3, params: failing), via: admin).job.id) }
@@ -47,6 +47,14 @@ extension ProcessClusterTests {
                 #expect(open.recentFailures == 5)
                 let metrics = try await httpGet(port: cluster.httpPort, path: "/metrics").body
                 #expect(metrics.contains(#"flotilla_breaker_state{model="flaky"} 2"#), "\(metrics.prefix(2_000))")
+
+                // The breaker is replicated state: a restarted coordinator still has it.
+                await admin.close()
+                await cluster.coordinator?.killNow()
+                try await cluster.startCoordinator()
+                admin = try await cluster.admin()
+                let restored = try await breaker("flaky", admin)
+                #expect(restored.state != .closed && restored.recentFailures == 5, "\(restored)")
 
                 // Refused fast, with when to try again.
                 let started = ContinuousClock.now
