@@ -145,6 +145,8 @@ cat <<TXT
   flotillactl workers            # workers, GPUs, heartbeats
   flotillactl jobs submit --model sdxl --steps 20 --wait
   flotillactl jobs watch JOB_ID
+  flotillactl breakers           # per-model circuit breakers (reset|trip MODEL)
+  flotillactl tenants            # quotas and usage (tenants set NAME --max-gpus N ...)
   curl -s http://127.0.0.1:9400/metrics | grep flotilla_
   scripts/local-cluster.sh stop  # stops it; data and logs stay in $root/
 TXT
