@@ -3,6 +3,7 @@ import FlotillaCoordinatorState
 import FlotillaProto
 import FlotillaScheduler
 import Metrics
+import NIOConcurrencyHelpers
 import Prometheus
 
 /// The coordinator's Prometheus metrics. Counters move as commands apply;
@@ -17,7 +18,7 @@ public final class CoordinatorMetrics: Sendable {
     private let submitLatency: Metrics.Timer
     /// The labelled scaling gauges set by the last `recordScaling`, so that a
     /// series whose label went away (a model nobody serves any more) is removed.
-    private let scalingSeries = ScalingLockedBox<Set<Series>>([])
+    private let scalingSeries = NIOLockedValueBox<Set<Series>>([])
 
     private struct Series: Hashable {
         var label: String
@@ -89,7 +90,7 @@ public final class CoordinatorMetrics: Sendable {
         Metrics.Gauge(label: "flotilla_queue_wait_p99_seconds", factory: factory)
             .record(Double(signals.p99QueueWaitMs) / 1000)
         let current = Set(values.map(\.0))
-        let gone = scalingSeries.withLock { previous in
+        let gone = scalingSeries.withLockedValue { previous in
             defer { previous = current }
             return previous.subtracting(current)
         }

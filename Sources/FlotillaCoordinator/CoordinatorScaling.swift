@@ -3,6 +3,7 @@ import FlotillaProto
 import FlotillaScheduler
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 
 /// The coordinator's autoscaling signals: samples the state (at most once a
 /// second, from the planner loop), feeds a `ScalingAdvisor`, publishes the
@@ -18,7 +19,7 @@ final class CoordinatorScaling: Sendable {
 
     private let metrics: CoordinatorMetrics?
     private let logger: Logger?
-    private let box: ScalingLockedBox<Sampled>
+    private let box: NIOLockedValueBox<Sampled>
 
     private struct Sampled {
         var advisor: ScalingAdvisor
@@ -30,15 +31,15 @@ final class CoordinatorScaling: Sendable {
     init(policy: ScalingPolicy = ScalingPolicy(), metrics: CoordinatorMetrics? = nil, logger: Logger? = nil) {
         self.metrics = metrics
         self.logger = logger
-        self.box = ScalingLockedBox(Sampled(advisor: ScalingAdvisor(policy: policy)))
+        self.box = NIOLockedValueBox(Sampled(advisor: ScalingAdvisor(policy: policy)))
     }
 
-    var policy: ScalingPolicy { box.withLock { $0.advisor.policy } }
+    var policy: ScalingPolicy { box.withLockedValue { $0.advisor.policy } }
 
     /// Measures the state and advises, unless the last sample is less than
     /// `sampleEveryMs` old (then it returns at once). Call it every planner tick.
     func sample(_ state: CoordinatorState, now: UInt64) {
-        let due = box.withLock { sampled -> Bool in
+        let due = box.withLockedValue { sampled -> Bool in
             if let last = sampled.lastSampleAt, now >= last, now - last < Self.sampleEveryMs { return false }
             sampled.lastSampleAt = now
             return true
@@ -49,7 +50,7 @@ final class CoordinatorScaling: Sendable {
 
     /// Feeds one measured sample (what `sample` does once it has measured).
     func record(_ signals: ScalingSignals, at now: UInt64) {
-        let (made, inForce) = box.withLock { sampled in
+        let (made, inForce) = box.withLockedValue { sampled in
             sampled.advisor.observe(signals, at: now)
             let made = sampled.advisor.advise(at: now)
             for recommendation in made {
@@ -73,7 +74,7 @@ final class CoordinatorScaling: Sendable {
 
     /// The recommendations in force at `now`, by GPU type.
     func recommendations(at now: UInt64) -> [ScalingRecommendation] {
-        box.withLock { Self.inForce($0, at: now) }
+        box.withLockedValue { Self.inForce($0, at: now) }
     }
 
     /// Fills the status's scaling fields: the signals measured now, and
@@ -95,23 +96,6 @@ final class CoordinatorScaling: Sendable {
             }
             .map(\.recommendation)
             .sorted { $0.gpuType < $1.gpuType }
-    }
-}
-
-/// A value shared between the planner loop and request handlers, guarded by
-/// a lock. `@unchecked Sendable`: every access to `value` goes through `lock`.
-final class ScalingLockedBox<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-
-    init(_ value: Value) {
-        self.value = value
-    }
-
-    func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
     }
 }
 
