@@ -31,8 +31,12 @@ public struct Scheduler: PlacementPolicy {
     }
 
     public func place(_ state: CoordinatorState, on workers: [Worker], now: UInt64) -> [Flotilla_V1_Command] {
-        let decision = decide(state, on: workers, now: now)
-        return decision.placements.map { .assign($0, at: now) }
+        commands(for: decide(state, on: workers, now: now), now: now)
+    }
+
+    /// The log commands that carry out `decision`, stamped with `now`.
+    public func commands(for decision: SchedulingDecision, now: UInt64) -> [Flotilla_V1_Command] {
+        decision.placements.map { .assign($0, at: now) }
             + decision.preemptions.map {
                 .requestCheckpoint($0.victim, token: $0.token, reason: .preemption,
                                    graceMs: policy.preemption.graceMs, at: now)

@@ -65,7 +65,7 @@ struct SchedulingCluster {
     @discardableResult
     mutating func round() -> SchedulingDecision {
         let decision = decide()
-        for command in scheduler.place(state, on: state.workers.filter(\.acceptsWork), now: now) {
+        for command in scheduler.commands(for: decision, now: now) {
             let outcome = apply(command)
             precondition(outcome.rejection == nil, "scheduler proposed a refused command: \(outcome.rejection!)")
         }
