@@ -13,7 +13,8 @@ extension ConfigReader {
     public func requiredString(_ key: String) throws -> String {
         let text = try string(key, default: "")
         guard !text.isEmpty else {
-            throw ConfigError(key: key, "is required (set it in the file or \(environmentName(for: key)))")
+            let remedy = fullKey(key) == key ? "set it in the file or \(environmentName(for: key))" : "set it in \(source)"
+            throw ConfigError(key: fullKey(key), "is required (\(remedy))")
         }
         return text
     }

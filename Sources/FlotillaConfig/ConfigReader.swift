@@ -122,10 +122,11 @@ public final class ConfigReader {
                 return (Node(text), variable)
             }
         }
-        return root[key].map { ($0, "\(qualified(key)) in \(source)") }
+        return root[key].map { ($0, "\(fullKey(key)) in \(source)") }
     }
 
-    private func qualified(_ key: String) -> String { keyPrefix.isEmpty ? key : "\(keyPrefix).\(key)" }
+    /// `key` as an error names it: within a table item, `table[i].key`.
+    public func fullKey(_ key: String) -> String { keyPrefix.isEmpty ? key : "\(keyPrefix).\(key)" }
 
     /// Keys in the file that no reader asked for.
     public var unknownKeys: [String] {
@@ -136,7 +137,7 @@ public final class ConfigReader {
     public func finish() throws {
         if let key = unknownKeys.first {
             let known = consumed.sorted().joined(separator: ", ")
-            throw ConfigError(key: qualified(key), "unknown key in \(source) (known keys: \(known))")
+            throw ConfigError(key: fullKey(key), "unknown key in \(source) (known keys: \(known))")
         }
     }
 }

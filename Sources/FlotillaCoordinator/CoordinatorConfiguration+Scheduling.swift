@@ -51,7 +51,7 @@ extension CoordinatorConfiguration {
             var quota = Flotilla_V1_TenantQuota()
             quota.tenant = try item.requiredString("name")
             guard JobSpecValidation.isName(quota.tenant) else {
-                throw ConfigError(key: "tenants.name", "\"\(quota.tenant)\" is not a valid tenant name")
+                throw ConfigError(key: item.fullKey("name"), "\"\(quota.tenant)\" is not a valid tenant name")
             }
             quota.maxGpus = UInt32(try item.integer("max_gpus", default: 0, in: 0...1_000_000))
             quota.maxQueuedJobs = UInt32(try item.integer("max_queued_jobs", default: 0, in: 0...100_000_000))
@@ -59,7 +59,7 @@ extension CoordinatorConfiguration {
             let tierName = try item.string("default_tier", default: "")
             if !tierName.isEmpty {
                 guard let tier = tier(named: tierName) else {
-                    throw ConfigError(key: "tenants.default_tier", "\"\(tierName)\" is not premium, standard or free")
+                    throw ConfigError(key: item.fullKey("default_tier"), "\"\(tierName)\" is not premium, standard or free")
                 }
                 quota.defaultTier = tier
             }

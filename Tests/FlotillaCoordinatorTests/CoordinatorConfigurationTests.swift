@@ -1,5 +1,6 @@
 import FlotillaConfig
 import FlotillaCoordinator
+import FlotillaProto
 import Foundation
 import Testing
 
@@ -37,12 +38,40 @@ import Testing
         ("health: {heartbeat_interval: 20s, heartbeat_timeout: 10s}\n", "health.heartbeat_timeout"),
         ("health: {missed_heartbeats: 0}\n", "health.missed_heartbeats"),
         ("sheduler: {tick: 1s}\n", "sheduler.tick"),
+        ("scheduler: {weights: {premium: 0}}\n", "scheduler.weights.premium"),
+        ("scheduler: {preemption: {preemptible_tiers: [premium]}}\n", "scheduler.preemption.preemptible_tiers"),
+        ("breakers: {half_open_probes: 0}\n", "breakers.half_open_probes"),
+        ("breakers: {fallbacks: {mochi-1: mochi-1}}\n", "breakers.fallbacks"),
+        ("tenants: [{name: acme, default_tier: gold}]\n", "tenants"),
+        ("tenants: [{max_gpus: 4}]\n", "tenants"),
     ])
     func invalidConfigurationNamesTheKey(yaml: String, key: String) throws {
         let error = try #require(throws: ConfigError.self) {
             try CoordinatorConfiguration(reader: try ConfigReader(yaml: tls + yaml, source: "c.yaml"))
         }
         #expect(error.key.hasPrefix(key), "\(error)")
+    }
+
+    @Test func schedulingBreakersAndTenantsHaveTheSeedsDefaultsAndOverrides() throws {
+        let defaults = try CoordinatorConfiguration(reader: try ConfigReader(yaml: tls))
+        #expect(defaults.scheduler.weights == [.premium: 6, .standard: 3, .free: 1])
+        #expect(defaults.scheduler.preemption.graceMs == 60_000)
+        #expect(defaults.breakers.failureThreshold == 5 && defaults.breakers.windowMs == 60_000)
+        #expect(defaults.breakers.recoveryMs == 30_000 && defaults.breakers.halfOpenProbes == 3)
+        #expect(defaults.tenants.isEmpty)
+        let configured = try CoordinatorConfiguration(reader: try ConfigReader(yaml: tls + """
+            scheduler: {weights: {premium: 8}, aging_interval: 0, preemption: {preemptible_tiers: [free], grace: 5s}}
+            breakers: {recovery: 2s, fallbacks: {mochi-1: open-sora}}
+            tenants: [{name: acme, max_gpus: 8, max_queued_jobs: 50, default_tier: premium}]
+            """, environment: ["FLOTILLA_BREAKERS_FAILURE_THRESHOLD": "2"]))
+        #expect(configured.scheduler.weight(of: .premium) == 8)
+        #expect(configured.scheduler.agingIntervalMs == 0)
+        #expect(configured.scheduler.preemption.preemptibleTiers == [.free])
+        #expect(configured.scheduler.preemption.graceMs == 5_000)
+        #expect(configured.breakers.recoveryMs == 2_000 && configured.breakers.failureThreshold == 2)
+        #expect(configured.breakers.fallbackChain(for: "mochi-1") == ["open-sora"])
+        #expect(configured.tenants.map(\.tenant) == ["acme"])
+        #expect(configured.tenants.first?.maxGpus == 8 && configured.tenants.first?.defaultTier == .premium)
     }
 
     @Test func missingTLSIsNamed() throws {
