@@ -67,7 +67,7 @@ public struct Worker: Hashable, Sendable {
     }
 
     /// GPU types are compared without regard to case: "h100" asks for "H100".
-    static func gpu(_ gpu: Flotilla_V1_Gpu, matches type: String) -> Bool {
+    public static func gpu(_ gpu: Flotilla_V1_Gpu, matches type: String) -> Bool {
         type.isEmpty || gpu.type.lowercased() == type.lowercased()
     }
 }

@@ -70,7 +70,7 @@ struct CapacityView {
     func freeGPUs(_ position: Int, type: String) -> [UInt32] {
         let worker = workers[position]
         return worker.gpus.filter {
-            worker.allocations[$0.index] == nil && !taken[position].contains($0.index) && Self.matches($0, type)
+            worker.allocations[$0.index] == nil && !taken[position].contains($0.index) && Worker.gpu($0, matches: type)
         }.map(\.index).sorted()
     }
 
@@ -107,10 +107,5 @@ struct CapacityView {
         runningModels[position].insert(model)
         if reservedFor[position] == job.id { reservedFor[position] = nil }
         return indices
-    }
-
-    /// GPU types are compared without regard to case; empty asks for any.
-    static func matches(_ gpu: Flotilla_V1_Gpu, _ type: String) -> Bool {
-        type.isEmpty || gpu.type.lowercased() == type.lowercased()
     }
 }

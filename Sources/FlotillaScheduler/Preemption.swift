@@ -113,7 +113,7 @@ extension SchedulingRound {
     func gpuCount(_ attempt: Attempt, on position: Int, type: String) -> Int {
         let gpus = capacity.workers[position].gpus
         return attempt.gpuIndices.count { index in
-            gpus.contains { $0.index == index && CapacityView.matches($0, type) }
+            gpus.contains { $0.index == index && Worker.gpu($0, matches: type) }
         }
     }
 }
