@@ -55,7 +55,10 @@ extension ConfigReader {
     public func milliseconds(_ key: String, default value: UInt64, minimum: UInt64 = 0) throws -> UInt64 {
         guard let (node, origin) = try node(key) else { return value }
         guard let text = node.scalar?.string, let parsed = Self.parseDuration(text) else {
-            throw ConfigError(key: origin, "expected a duration such as 500ms, 5s or 2m, got \(describe(node))")
+            throw ConfigError(
+                key: origin,
+                "expected a duration such as 500ms, 5s or 2m of at most \(Self.maximumMilliseconds / 86_400_000) days, "
+                    + "got \(describe(node))")
         }
         guard parsed >= minimum else { throw ConfigError(key: origin, "\(text) is below the minimum of \(minimum) ms") }
         return parsed
@@ -110,14 +113,24 @@ extension ConfigReader {
         }
     }
 
+    /// The longest duration any key accepts: ten years. Durations become nanosecond
+    /// `Int64`s in NIO and Swift's clocks, whose range (292 years) this stays well inside,
+    /// so no later arithmetic on a configured duration can overflow.
+    public static let maximumMilliseconds: UInt64 = 10 * 365 * 86_400_000
+
+    /// Milliseconds, or nil when `text` is not a duration or exceeds `maximumMilliseconds`.
     static func parseDuration(_ text: String) -> UInt64? {
         let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
-        let units: [(String, Double)] = [("ms", 1), ("s", 1_000), ("m", 60_000), ("h", 3_600_000)]
+        let units: [(String, Double)] = [("ms", 1), ("s", 1_000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
         for (suffix, scale) in units where trimmed.hasSuffix(suffix) {
             guard let number = Double(trimmed.dropLast(suffix.count)), number >= 0, number.isFinite else { return nil }
-            return UInt64(number * scale)
+            // Compared as a Double first: converting an out-of-range Double to UInt64 traps.
+            let milliseconds = number * scale
+            guard milliseconds <= Double(maximumMilliseconds) else { return nil }
+            return UInt64(milliseconds)
         }
-        return UInt64(trimmed)
+        guard let milliseconds = UInt64(trimmed), milliseconds <= maximumMilliseconds else { return nil }
+        return milliseconds
     }
 
     private func describe(_ node: Node) -> String {

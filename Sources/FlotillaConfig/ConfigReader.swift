@@ -133,6 +133,30 @@ public final class ConfigReader {
         root.keys.filter { key in !consumed.contains(key) }.sorted()
     }
 
+    /// Variables of other Flotilla programs (flotillactl's settings, the test harness's),
+    /// which may well be set in the same shell or container without being a mistake.
+    public static let otherProgramsVariables: Set<String> = [
+        "FLOTILLA_ADDR", "FLOTILLA_CACERT", "FLOTILLA_CLIENT_CERT", "FLOTILLA_CLIENT_KEY", "FLOTILLA_PRODUCTS_DIR",
+    ]
+
+    /// `FLOTILLA_*` variables that override no key a reader asked for: most likely a typo
+    /// (`FLOTILLA_HEALTH_HEARTBEAT_TIMEOUT_MS` for `..._TIMEOUT`), which would otherwise be
+    /// silently ignored. Call it after every key has been read.
+    public var unknownEnvironmentVariables: [String] {
+        guard keyPrefix.isEmpty else { return [] }
+        let known = Set(consumed.map(environmentName(for:)))
+        return environment.keys
+            .filter { $0.hasPrefix(prefix) && !known.contains($0) && !Self.otherProgramsVariables.contains($0) }
+            .sorted()
+    }
+
+    /// One warning line per unknown `FLOTILLA_*` variable, for the program to log.
+    public var environmentWarnings: [String] {
+        unknownEnvironmentVariables.map { name in
+            "\(name) is set but is not a configuration key of this program; it is ignored"
+        }
+    }
+
     /// Throws for the first key in the file that no reader asked for.
     public func finish() throws {
         if let key = unknownKeys.first {

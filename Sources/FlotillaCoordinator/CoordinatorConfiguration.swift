@@ -28,6 +28,8 @@ public struct CoordinatorConfiguration: Sendable {
     public var breakers = BreakerPolicy()
     /// Quotas the coordinator sets at start (`flotillactl tenants set` changes them at run time).
     public var tenants: [Flotilla_V1_TenantQuota] = []
+    /// What reading found suspicious but not wrong (unknown `FLOTILLA_*` variables), logged at start.
+    public var warnings: [String] = []
 
     public init() {}
 
@@ -63,6 +65,7 @@ public struct CoordinatorConfiguration: Sendable {
         breakers = try Self.breakerPolicy(reader)
         tenants = try Self.tenants(reader)
         try reader.finish()
+        warnings = reader.environmentWarnings
     }
 
     static func endpoint(_ reader: ConfigReader, _ key: String, default value: Endpoint) throws -> Endpoint {

@@ -27,12 +27,14 @@ public final class CoordinatorProcess: Service, Sendable {
                 logger: Logger = Logger(label: "flotilla.coordinator")) throws {
         self.configuration = configuration
         self.logger = logger
+        for warning in configuration.warnings { logger.warning("\(warning)") }
         self.metrics = CoordinatorMetrics()
         self.tls = try TLSContext(
             configuration: TLSConfiguration(certificatePath: configuration.certificatePath,
                                             privateKeyPath: configuration.privateKeyPath,
                                             trustRootsPath: configuration.trustRootsPath),
-            mode: .server)
+            mode: .server,
+            ownIdentity: OwnIdentity(cluster: configuration.cluster, role: .coordinator, name: configuration.name))
         self.core = try CoordinatorCore(configuration: configuration, clock: clock, metrics: metrics, logger: logger)
         self.scaling = CoordinatorScaling(metrics: metrics, logger: logger)
         self.planner = CoordinatorPlanner(health: configuration.health,
@@ -65,10 +67,15 @@ public final class CoordinatorProcess: Service, Sendable {
             await server.close()
             throw error
         }
+        // SIGHUP rotates the certificate for new connections; a bad new one is refused.
+        let logger = self.logger
+        let reloader = SighupReloader(contexts: [tls]) { line in logger.notice("\(line)") }
+        defer { reloader.cancel() }
         logger.notice("coordinator serving", metadata: [
             "flotilla.name": "\(configuration.name)", "flotilla.term": "\(core.term)",
             "flotilla.listen": "\(configuration.listen.host):\(server.port)",
             "flotilla.http": "\(configuration.httpListen.host):\(http.port)",
+            "flotilla.certificate_expires": "\(tls.certificate.map { "\($0.notAfter)" } ?? "unknown")",
         ])
         await onListening(BoundPorts(protocolPort: server.port, httpPort: http.port))
 

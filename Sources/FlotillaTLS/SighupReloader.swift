@@ -52,7 +52,8 @@ public final class SighupReloader: @unchecked Sendable {
         for context in contexts {
             do {
                 try context.reload()
-                report("reloaded TLS certificate \(context.configuration.certificatePath)")
+                let expiry = context.certificate.map { ", valid until \($0.notAfter)" } ?? ""
+                report("reloaded TLS certificate \(context.configuration.certificatePath)\(expiry)")
             } catch {
                 failures.append(error)
                 report("TLS reload failed, keeping the previous certificate: \(error)")

@@ -23,6 +23,9 @@ public enum TLSError: Error, Sendable, Hashable, CustomStringConvertible {
     case writeFailed(openSSL: [String])
     /// The peer closed TCP without close_notify: what was received may be truncated.
     case uncleanShutdown
+    /// The process's own certificate is not the identity it must present (role, cluster,
+    /// name), is out of its validity period, or is not signed by the configured CA.
+    case wrongIdentity(certificatePath: String, reason: String)
 
     public var description: String {
         switch self {
@@ -42,6 +45,8 @@ public enum TLSError: Error, Sendable, Hashable, CustomStringConvertible {
             return "TLS write failed\(Self.stack(openSSL))"
         case .uncleanShutdown:
             return "the peer closed the connection without a TLS close_notify"
+        case .wrongIdentity(let path, let reason):
+            return "the certificate \(path) cannot be this node's: \(reason)"
         }
     }
 

@@ -10,7 +10,7 @@ import SwiftProtobuf
 /// reconnects with exponential backoff and jitter, and follows NOT_LEADER hints.
 public actor ClusterClient {
     public let endpoints: [Endpoint]
-    private let tls: TLSContext
+    public nonisolated let tls: TLSContext
     private let local: LocalNode
     private let expectedRole: NodeRole?
     private let configuration: TransportConfiguration

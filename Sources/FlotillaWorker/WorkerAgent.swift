@@ -56,6 +56,7 @@ public actor WorkerAgent {
         self.executors = executors ?? Self.executors(for: configuration, logger: logger)
         self.models = Dictionary(configuration.models.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.logger = logger
+        for warning in configuration.warnings { logger.warning("\(warning)") }
         self.backoff = backoff
         self.requestTimeout = requestTimeout
         // One connect try per call: the agent's own loop backs off and logs each failure.
@@ -71,7 +72,8 @@ public actor WorkerAgent {
             configuration: TLSConfiguration(certificatePath: configuration.certificatePath,
                                             privateKeyPath: configuration.privateKeyPath,
                                             trustRootsPath: configuration.trustRootsPath),
-            mode: .client)
+            mode: .client,
+            ownIdentity: OwnIdentity(cluster: configuration.cluster, role: .worker, name: configuration.name))
         self.init(configuration: configuration, gpus: gpus, tls: tls, logger: logger)
     }
 
@@ -93,6 +95,10 @@ public actor WorkerAgent {
     /// cancelled: then running attempts are killed at once). Connection losses
     /// are retried forever with backoff.
     public func run() async {
+        // SIGHUP rotates the certificate for the next connection; a bad new one is refused.
+        let logger = self.logger
+        let reloader = SighupReloader(contexts: [client.tls]) { line in logger.notice("\(line)") }
+        defer { reloader.cancel() }
         var failures = 0
         while !finished && !Task.isCancelled {
             let registered = await runSession(failures: failures)

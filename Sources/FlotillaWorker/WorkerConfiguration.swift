@@ -49,6 +49,8 @@ public struct WorkerConfiguration: Sendable {
     public var progressInterval = Duration.milliseconds(500)
     public var seed: UInt64?
     public var models: [ModelConfiguration] = []
+    /// What reading found suspicious but not wrong (unknown `FLOTILLA_*` variables), logged at start.
+    public var warnings: [String] = []
 
     /// A configuration built in code (tests, embedding).
     public init(name: String, coordinators: [Endpoint], certificatePath: String, privateKeyPath: String,
@@ -100,6 +102,7 @@ public struct WorkerConfiguration: Sendable {
         self.seed = seed < 0 ? nil : UInt64(seed)
         models = try Self.models(reader)
         try reader.finish()
+        warnings = reader.environmentWarnings
     }
 
     private static func endpoints(_ reader: ConfigReader, _ key: String) throws -> [Endpoint] {

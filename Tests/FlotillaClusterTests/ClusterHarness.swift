@@ -26,6 +26,8 @@ final class ClusterHarness: @unchecked Sendable {
     private var coordinatorStarts = 0
     /// Extra keys for the coordinator's configuration (shortened timers).
     var coordinatorSettings: [String: String] = [:]
+    /// The coordinator's certificate; nil: a valid one for coordinator-1.
+    var coordinatorTLS: NodeTLSFiles?
 
     init() throws {
         directory = try TemporaryDirectory(prefix: "flotilla-cluster")
@@ -58,8 +60,8 @@ final class ClusterHarness: @unchecked Sendable {
 
     /// Starts (or restarts) the coordinator and waits until it serves.
     @discardableResult
-    func startCoordinator(timeout: Duration = .seconds(30)) async throws -> ChildProcess {
-        let tls = try pki.node(.coordinator, "coordinator-1")
+    func startCoordinator(timeout: Duration = .seconds(30), waitUntilServing: Bool = true) async throws -> ChildProcess {
+        let tls = try coordinatorTLS ?? pki.node(.coordinator, "coordinator-1")
         var settings = [
             "name": "coordinator-1", "cluster": pki.cluster,
             "listen": coordinatorAddress, "http_listen": "127.0.0.1:\(httpPort)",
@@ -77,7 +79,7 @@ final class ClusterHarness: @unchecked Sendable {
             logURL: directory.appending("coordinator-\(coordinatorStarts).log"))
         everyChild.append(child)
         coordinator = child
-        try await child.waitForOutput("coordinator serving", timeout: timeout)
+        if waitUntilServing { try await child.waitForOutput("coordinator serving", timeout: timeout) }
         return child
     }
 
