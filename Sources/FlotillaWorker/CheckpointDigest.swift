@@ -22,11 +22,35 @@ public struct CheckpointDigest: Sendable, Hashable {
 
     static let chunkBytes = 1 << 20
 
-    /// Hashes the file at `path`.
-    public init(file path: String) throws {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    /// What hashing may cost: a job can name any path in a CHECKPOINT line, so
+    /// `/dev/zero`, a FIFO or an ever-growing file must not hash forever.
+    public struct Limits: Sendable, Hashable {
+        /// The largest checkpoint file accepted.
+        public var maxBytes: UInt64
+        /// How long hashing one file may take.
+        public var maxDuration: Duration
+
+        public init(maxBytes: UInt64 = 256 << 30, maxDuration: Duration = .seconds(600)) {
+            self.maxBytes = maxBytes
+            self.maxDuration = maxDuration
+        }
+    }
+
+    /// Hashes the regular file at `path` (symbolic links are not followed), within `limits`.
+    public init(file path: String, limits: Limits = Limits()) throws {
+        // O_NONBLOCK: opening a FIFO must not wait for a writer before we can refuse it.
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         guard descriptor >= 0 else { throw Failure(path: path, reason: String(cString: strerror(errno))) }
         defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw Failure(path: path, reason: String(cString: strerror(errno))) }
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            throw Failure(path: path, reason: "not a regular file")
+        }
+        guard UInt64(status.st_size) <= limits.maxBytes else {
+            throw Failure(path: path, reason: "\(status.st_size) bytes, more than the \(limits.maxBytes)-byte limit")
+        }
+        let deadline = ContinuousClock.now + limits.maxDuration
         guard let context = EVP_MD_CTX_new() else { throw Failure(path: path, reason: "EVP_MD_CTX_new failed") }
         defer { EVP_MD_CTX_free(context) }
         guard EVP_DigestInit_ex(context, EVP_sha256(), nil) == 1 else {
@@ -42,6 +66,13 @@ public struct CheckpointDigest: Sendable, Hashable {
             }
             if count == 0 { break }
             size += UInt64(count)
+            // A file that grows while we read it is still being written: not a checkpoint yet.
+            guard size <= limits.maxBytes else {
+                throw Failure(path: path, reason: "grew past the \(limits.maxBytes)-byte limit while being hashed")
+            }
+            guard ContinuousClock.now < deadline else {
+                throw Failure(path: path, reason: "hashing took longer than \(limits.maxDuration)")
+            }
             let updated = buffer.withUnsafeBytes { EVP_DigestUpdate(context, $0.baseAddress, count) }
             guard updated == 1 else { throw Failure(path: path, reason: "EVP_DigestUpdate failed") }
         }

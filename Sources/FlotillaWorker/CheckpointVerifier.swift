@@ -26,10 +26,27 @@ public enum CheckpointVerifier {
         "file://" + URL(fileURLWithPath: path).standardizedFileURL.path
     }
 
+    /// `path` with symbolic links resolved, if it lies under `directory` (the worker's
+    /// checkpoint store); nil otherwise. A job's CHECKPOINT line or a resume URI naming
+    /// `/etc/hostname` must not be hashed, reported or handed to the next attempt.
+    public static func resolve(_ path: String, within directory: String) -> String? {
+        guard let resolved = realPath(path), let root = realPath(directory) else { return nil }
+        let prefix = root.hasSuffix("/") ? root : root + "/"
+        return resolved.hasPrefix(prefix) ? resolved : nil
+    }
+
+    private static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
     /// Returns the verified file's path, or throws a `Mismatch` naming the URI
-    /// and, for a digest mismatch, both hashes.
+    /// and, for a digest mismatch, both hashes. The file must lie under `directory`.
     @discardableResult
-    public static func verify(_ checkpoint: Flotilla_V1_Checkpoint) throws -> String {
+    public static func verify(
+        _ checkpoint: Flotilla_V1_Checkpoint, within directory: String, limits: CheckpointDigest.Limits = .init()
+    ) throws -> String {
         let uri = checkpoint.uri
         guard let path = path(of: uri), !path.isEmpty else {
             throw Mismatch(uri: uri, reason: "only file:// checkpoints can be read by this worker")
@@ -37,9 +54,12 @@ public enum CheckpointVerifier {
         guard FileManager.default.fileExists(atPath: path) else {
             throw Mismatch(uri: uri, reason: "the file \(path) does not exist")
         }
+        guard resolve(path, within: directory) != nil else {
+            throw Mismatch(uri: uri, reason: "\(path) is outside the checkpoint directory \(directory)")
+        }
         let digest: CheckpointDigest
         do {
-            digest = try CheckpointDigest(file: path)
+            digest = try CheckpointDigest(file: path, limits: limits)
         } catch {
             throw Mismatch(uri: uri, reason: "\(error)")
         }

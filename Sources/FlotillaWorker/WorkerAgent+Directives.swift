@@ -54,7 +54,7 @@ extension WorkerAgent {
             var resume: AttemptLaunch.ResumePoint?
             if assignment.hasResumeFrom {
                 do {
-                    let path = try CheckpointVerifier.verify(assignment.resumeFrom)
+                    let path = try CheckpointVerifier.verify(assignment.resumeFrom, within: checkpointDirectory)
                     resume = AttemptLaunch.ResumePoint(path: path, step: assignment.resumeFrom.step)
                 } catch {
                     await self.checkpointUnusable(assignment, error: "\(error)")

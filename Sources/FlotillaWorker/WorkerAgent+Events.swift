@@ -16,6 +16,7 @@ extension WorkerAgent {
     /// Feeds the execution's events to the actor in order, hashing checkpoints
     /// on the way (detached: a large file must not hold up the actor).
     func pump(_ execution: any AttemptExecution, jobID: String, token: Flotilla_V1_FencingToken) {
+        let directory = configuration.checkpointDirectory
         Task.detached { [self] in
             for await event in execution.events {
                 switch event {
@@ -23,6 +24,9 @@ extension WorkerAgent {
                     await progressed(jobID, token, step: step, total: total)
                 case .checkpoint(let step, let path):
                     do {
+                        guard CheckpointVerifier.resolve(path, within: directory) != nil else {
+                            throw CheckpointDigest.Failure(path: path, reason: "outside the checkpoint directory \(directory)")
+                        }
                         let digest = try CheckpointDigest(file: path)
                         await checkpointed(jobID, token, step: step, path: path, digest: digest)
                     } catch {

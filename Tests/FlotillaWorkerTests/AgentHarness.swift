@@ -23,7 +23,7 @@ struct AgentHarness {
                            defaultSteps: 10_000, checkpointEvery: 0),
     ]
 
-    init(drainGrace: Duration = .seconds(10)) async throws {
+    init(drainGrace: Duration = .seconds(10), models: [ModelConfiguration] = Self.models) async throws {
         directory = try TemporaryDirectory()
         let pki = try TestPKI(directory: directory.appending("pki"))
         let coordinatorFiles = try pki.node(.coordinator, "c1")
@@ -40,7 +40,7 @@ struct AgentHarness {
             name: "w1", coordinators: [Endpoint(host: "127.0.0.1", port: server.port)],
             certificatePath: workerFiles.certificate.path, privateKeyPath: workerFiles.privateKey.path,
             trustRootsPath: workerFiles.caCertificate.path, checkpointDirectory: directory.appending("checkpoints").path,
-            models: Self.models)
+            models: models)
         configuration.cluster = pki.cluster
         configuration.labels = ["zone": "test"]
         configuration.progressInterval = .milliseconds(20)

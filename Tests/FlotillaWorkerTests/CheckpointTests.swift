@@ -49,10 +49,10 @@ import Testing
         defer { directory.remove() }
         let (path, checkpoint) = try written(directory)
         #expect(checkpoint.uri == "file://" + path)
-        #expect(try CheckpointVerifier.verify(checkpoint) == path)
+        #expect(try CheckpointVerifier.verify(checkpoint, within: directory.path) == path)
         var plain = checkpoint
         plain.uri = path
-        #expect(try CheckpointVerifier.verify(plain) == path)
+        #expect(try CheckpointVerifier.verify(plain, within: directory.path) == path)
     }
 
     @Test func oneFlippedByteFailsNamingBothHashes() throws {
@@ -63,7 +63,7 @@ import Testing
         bytes[bytes.count / 2] ^= 0x01
         try bytes.write(to: URL(fileURLWithPath: path))
         let actual = try CheckpointDigest(file: path).sha256Hex
-        let error = #expect(throws: CheckpointVerifier.Mismatch.self) { try CheckpointVerifier.verify(checkpoint) }
+        let error = #expect(throws: CheckpointVerifier.Mismatch.self) { try CheckpointVerifier.verify(checkpoint, within: directory.path) }
         #expect(error?.uri == checkpoint.uri)
         #expect(error?.description.contains(checkpoint.uri) == true)
         #expect(error?.description.contains(checkpoint.sha256Hex) == true)
@@ -76,7 +76,7 @@ import Testing
         let (path, checkpoint) = try written(directory)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         try bytes.prefix(bytes.count - 100).write(to: URL(fileURLWithPath: path))
-        let error = #expect(throws: CheckpointVerifier.Mismatch.self) { try CheckpointVerifier.verify(checkpoint) }
+        let error = #expect(throws: CheckpointVerifier.Mismatch.self) { try CheckpointVerifier.verify(checkpoint, within: directory.path) }
         #expect(error?.reason.contains("size") == true)
     }
 
@@ -85,10 +85,61 @@ import Testing
         defer { directory.remove() }
         let (path, checkpoint) = try written(directory)
         try FileManager.default.removeItem(atPath: path)
-        let error = #expect(throws: CheckpointVerifier.Mismatch.self) { try CheckpointVerifier.verify(checkpoint) }
+        let error = #expect(throws: CheckpointVerifier.Mismatch.self) { try CheckpointVerifier.verify(checkpoint, within: directory.path) }
         #expect(error?.description.contains(path) == true)
         var remote = checkpoint
         remote.uri = "s3://bucket/ckpt"
-        #expect(throws: CheckpointVerifier.Mismatch.self) { try CheckpointVerifier.verify(remote) }
+        #expect(throws: CheckpointVerifier.Mismatch.self) { try CheckpointVerifier.verify(remote, within: directory.path) }
+    }
+
+    /// Before, `CHECKPOINT 5 /dev/zero` hashed forever at 100 % CPU and wedged the attempt.
+    @Test func devicesAndFIFOsAreRefusedAtOnce() throws {
+        for path in ["/dev/zero", "/dev/urandom"] {
+            let error = #expect(throws: CheckpointDigest.Failure.self) { try CheckpointDigest(file: path) }
+            #expect(error?.reason == "not a regular file")
+        }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let fifo = directory.appending("fifo").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let error = #expect(throws: CheckpointDigest.Failure.self) { try CheckpointDigest(file: fifo) }
+        #expect(error?.reason == "not a regular file")
+    }
+
+    @Test func aFileOverTheSizeLimitIsRefused() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.appending("big").path
+        try Data(repeating: 1, count: 4096).write(to: URL(fileURLWithPath: path))
+        let error = #expect(throws: CheckpointDigest.Failure.self) {
+            try CheckpointDigest(file: path, limits: .init(maxBytes: 4095))
+        }
+        #expect(error?.reason.contains("4095-byte limit") == true)
+        #expect(try CheckpointDigest(file: path, limits: .init(maxBytes: 4096)).sizeBytes == 4096)
+    }
+
+    /// Before, `file:///etc/hostname` was accepted and handed to the next attempt.
+    @Test func checkpointsOutsideTheCheckpointDirectoryAreRefused() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = directory.appending("checkpoints").path
+        try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: true)
+        #expect(CheckpointVerifier.resolve("/etc/hostname", within: store) == nil)
+        #expect(CheckpointVerifier.resolve(store + "/../../etc/hostname", within: store) == nil)
+        // A symbolic link inside the store that points out of it is outside too.
+        let link = store + "/escape"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "/etc/hostname")
+        #expect(CheckpointVerifier.resolve(link, within: store) == nil)
+        let inside = store + "/job-1/a1-s3.ckpt"
+        try FileManager.default.createDirectory(atPath: store + "/job-1", withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: URL(fileURLWithPath: inside))
+        #expect(CheckpointVerifier.resolve(inside, within: store) != nil)
+        // A sibling whose name merely starts like the store is not inside it.
+        #expect(CheckpointVerifier.resolve(inside, within: store + "/job") == nil)
+
+        var checkpoint = Flotilla_V1_Checkpoint()
+        checkpoint.uri = "file:///etc/hostname"
+        let error = #expect(throws: CheckpointVerifier.Mismatch.self) { try CheckpointVerifier.verify(checkpoint, within: store) }
+        #expect(error?.reason.contains("outside the checkpoint directory") == true)
     }
 }

@@ -40,7 +40,7 @@ import Testing
             #expect(report.checkpoint.uri.hasPrefix("file:///"))
             #expect(report.checkpoint.createdUnixMs > 0)
             // The hash is the file's: the report verifies.
-            #expect(try CheckpointVerifier.verify(report.checkpoint).hasSuffix("/job-1/a1-s\(report.checkpoint.step).ckpt"))
+            #expect(try CheckpointVerifier.verify(report.checkpoint, within: harness.directory.appending("checkpoints").path).hasSuffix("/job-1/a1-s\(report.checkpoint.step).ckpt"))
         }
         let result = try #require(harness.coordinator.results(of: "job-1").first)
         #expect(result.state == .succeeded && result.step == 10 && result.token == token(term: 1, attempt: 1))
