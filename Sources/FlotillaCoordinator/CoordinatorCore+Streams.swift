@@ -5,6 +5,9 @@ import SwiftProtobuf
 
 /// One worker's directive stream and the connection it lives on.
 struct DirectiveStream {
+    /// Tells this subscription from a later one on the same connection, whose
+    /// termination handler must not drop it.
+    let id: UInt64
     let connectionID: UInt64
     let continuation: AsyncThrowingStream<any SwiftProtobuf.Message, any Error>.Continuation
 }
@@ -37,16 +40,19 @@ extension CoordinatorCore {
         if let earlier = directiveStreams[workerID] {
             earlier.continuation.finish(throwing: FlotillaError(.cancelled, "a newer directive subscription replaced this one"))
         }
-        directiveStreams[workerID] = DirectiveStream(connectionID: connectionID, continuation: continuation)
+        nextWatcherID += 1
+        let id = nextWatcherID
+        directiveStreams[workerID] = DirectiveStream(id: id, connectionID: connectionID, continuation: continuation)
         for directive in state.outstandingDirectives(for: workerID, now: now()) { continuation.yield(directive) }
         continuation.onTermination = { [weak self] _ in
-            Task { await self?.dropDirectiveStream(workerID, connectionID: connectionID) }
+            Task { await self?.dropDirectiveStream(workerID, id: id) }
         }
         return stream
     }
 
-    func dropDirectiveStream(_ workerID: WorkerID, connectionID: UInt64) {
-        if directiveStreams[workerID]?.connectionID == connectionID { directiveStreams[workerID] = nil }
+    /// Forgets the subscription `id` ended; a newer one that replaced it stays.
+    func dropDirectiveStream(_ workerID: WorkerID, id: UInt64) {
+        if directiveStreams[workerID]?.id == id { directiveStreams[workerID] = nil }
     }
 
     /// The live connection a worker registered on, if any.

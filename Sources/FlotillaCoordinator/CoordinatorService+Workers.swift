@@ -11,6 +11,7 @@ extension CoordinatorService {
             throw FlotillaError(.permissionDenied,
                                 "worker name \"\(request.name)\" differs from the certificate's name \"\(peer.identity.name)\"")
         }
+        if let problem = FieldLimits.registrationProblem(request) { throw FlotillaError(.invalidArgument, problem) }
         if !request.region.isEmpty, request.region != configuration.region {
             throw FlotillaError(.failedPrecondition,
                                 "worker of region \(request.region) registered with a coordinator of region \"\(configuration.region)\"")
@@ -48,6 +49,7 @@ extension CoordinatorService {
     }
 
     func heartbeat(_ request: Flotilla_V1_HeartbeatRequest, peer: PeerInfo) async throws -> Flotilla_V1_HeartbeatResponse {
+        if let problem = FieldLimits.heartbeatProblem(request) { throw FlotillaError(.invalidArgument, problem) }
         let worker = try await ownWorker(request.workerID, peer: peer)
         let outcome = try await core.proposeChecked(.heartbeat(request, at: await core.now()))
         var response = Flotilla_V1_HeartbeatResponse()
@@ -62,17 +64,20 @@ extension CoordinatorService {
     }
 
     func progress(_ report: Flotilla_V1_ProgressReport, peer: PeerInfo) async throws -> Flotilla_V1_ReportAck {
-        try await checkReporter(jobID: report.jobID, token: report.token, peer: peer)
+        let total = try await checkReporter(jobID: report.jobID, token: report.token, peer: peer)
+        if let problem = FieldLimits.progressProblem(report, jobTotal: total) { throw FlotillaError(.invalidArgument, problem) }
         return try await core.propose([.progress(report, at: await core.now())])[0].reportAck
     }
 
     func checkpoint(_ report: Flotilla_V1_CheckpointReport, peer: PeerInfo) async throws -> Flotilla_V1_ReportAck {
-        try await checkReporter(jobID: report.checkpoint.jobID, token: report.token, peer: peer)
+        let total = try await checkReporter(jobID: report.checkpoint.jobID, token: report.token, peer: peer)
+        if let problem = FieldLimits.checkpointProblem(report, jobTotal: total) { throw FlotillaError(.invalidArgument, problem) }
         return try await core.propose([.checkpoint(report, at: await core.now())])[0].reportAck
     }
 
     func result(_ result: Flotilla_V1_AttemptResult, peer: PeerInfo) async throws -> Flotilla_V1_ReportAck {
-        try await checkReporter(jobID: result.jobID, token: result.token, peer: peer)
+        let total = try await checkReporter(jobID: result.jobID, token: result.token, peer: peer)
+        if let problem = FieldLimits.resultProblem(result, jobTotal: total) { throw FlotillaError(.invalidArgument, problem) }
         let command = Flotilla_V1_Command.finish(result, checkpointUnusable: result.checkpointUnusable, at: await core.now())
         let outcome = try await core.propose([command])[0]
         if outcome.isAccepted, !outcome.duplicate {
@@ -104,14 +109,20 @@ extension CoordinatorService {
     }
 
     /// A report about an attempt must come from the worker that attempt was
-    /// given to; fencing (in the state machine) handles stale tokens.
-    private func checkReporter(jobID: String, token: Flotilla_V1_FencingToken, peer: PeerInfo) async throws {
-        guard let job = await core.read({ $0.job(JobID(jobID)) }),
-              let attempt = job.attempts.first(where: { $0.token == FencingToken(token) }),
-              let worker = await core.read({ $0.worker(attempt.workerID) }) else { return }
+    /// given to; fencing (in the state machine) handles stale tokens. Returns the
+    /// job's known total of steps (0: unknown), which no report may pass.
+    @discardableResult
+    private func checkReporter(jobID: String, token: Flotilla_V1_FencingToken, peer: PeerInfo) async throws -> UInt64 {
+        guard jobID.utf8.count <= FieldLimits.maxJobIDBytes else {
+            throw FlotillaError(.invalidArgument, "job id is longer than \(FieldLimits.maxJobIDBytes) bytes")
+        }
+        guard let job = await core.read({ $0.job(JobID(jobID)) }) else { return 0 }
+        guard let attempt = job.attempts.first(where: { $0.token == FencingToken(token) }),
+              let worker = await core.read({ $0.worker(attempt.workerID) }) else { return job.totalSteps }
         guard worker.name == peer.identity.name else {
             throw FlotillaError(.permissionDenied,
                                 "attempt \(token.attempt) of job \(jobID) belongs to worker \(worker.name), not \(peer.identity.name)")
         }
+        return job.totalSteps
     }
 }

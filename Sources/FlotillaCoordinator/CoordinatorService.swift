@@ -55,6 +55,9 @@ struct CoordinatorService: FlotillaService {
         case let m as Flotilla_V1_SetTenantRequest: return .message(try await setTenant(m))
         case is Flotilla_V1_ListBreakersRequest: return .message(await listBreakers())
         case let m as Flotilla_V1_BreakerActionRequest: return .message(try await actOnBreaker(m))
+        case let m as Flotilla_V1_DrillRequest where m.kind == .unspecified:
+            // §11.5: a drill of no kind is a malformed request, whatever this version runs.
+            throw FlotillaError(.invalidArgument, "DrillRequest.kind is required (KILL_WORKER, LEADER_FAILOVER, ...)")
         default:
             throw FlotillaError(.failedPrecondition,
                                 "\(request.kind) is not served by this coordinator version (single region)")

@@ -28,6 +28,11 @@ enum JobSpecValidation {
             if value.utf8.contains(0) { return "param \(key) contains a NUL byte" }
         }
         if spec.idempotencyKey.utf8.count > 256 { return "idempotency_key is longer than 256 bytes" }
+        if !spec.gpuType.isEmpty, !isName(spec.gpuType) { return "gpu_type \"\(spec.gpuType.prefix(64))\" is not a valid name" }
+        if spec.regionHint.utf8.count > FieldLimits.maxNameBytes || (!spec.regionHint.isEmpty && !isName(spec.regionHint)) {
+            return "region_hint is not a valid region name (letters, digits, . _ -, at most \(FieldLimits.maxNameBytes) bytes)"
+        }
+        if let problem = FieldLimits.labelProblem(spec.labels, field: "labels") { return problem }
         return nil
     }
 

@@ -10,10 +10,12 @@ import NIOPosix
 public final class FlotillaServer: Sendable {
     public let channel: any Channel
     public let tls: TLSContext
+    private let connections: ServerConnections
 
-    private init(channel: any Channel, tls: TLSContext) {
+    private init(channel: any Channel, tls: TLSContext, connections: ServerConnections) {
         self.channel = channel
         self.tls = tls
+        self.connections = connections
     }
 
     /// The bound port (useful after binding port 0).
@@ -25,16 +27,13 @@ public final class FlotillaServer: Sendable {
         logger: Logger = Logger(label: "flotilla.server")
     ) async throws -> FlotillaServer {
         let negotiation = HandshakeNegotiation(local: local, configuration: configuration)
-        let connections = NIOLockedValueBox<UInt64>(0)
+        let connections = ServerConnections()
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
-                let id = connections.withLockedValue { value in
-                    value += 1
-                    return value
-                }
+                let id = connections.add(channel)
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandlers(FramedTLSPipeline.handlers(tls: tls, mode: .server, wire: configuration.wire))
@@ -44,11 +43,56 @@ public final class FlotillaServer: Sendable {
             }
         let channel = try await bootstrap.bind(host: host, port: port).get()
         logger.info("listening", metadata: ["flotilla.address": "\(channel.localAddress?.description ?? "?")"])
-        return FlotillaServer(channel: channel, tls: tls)
+        return FlotillaServer(channel: channel, tls: tls, connections: connections)
     }
 
-    /// Stops accepting; open connections are closed by their own lifecycles or the group.
-    public func close() async {
+    /// Open connections, accepted and not yet closed.
+    public var connectionCount: Int { connections.count }
+
+    /// Stops accepting, then ends every open connection cleanly: each open stream gets a
+    /// final UNAVAILABLE error (so a watcher knows to re-watch elsewhere rather than
+    /// seeing its stream simply vanish), the frames are flushed, and TLS is closed.
+    /// Waits at most `grace` for the connections to close.
+    public func close(grace: TimeAmount = .seconds(5)) async {
         try? await channel.close().get()
+        let closing = connections.all.map { child in
+            child.pipeline.fireUserInboundEventTriggered(ServerShutdownEvent())
+            return child.closeFuture
+        }
+        guard !closing.isEmpty else { return }
+        let loop = channel.eventLoop
+        let finished = loop.makePromise(of: Void.self)
+        let settled = NIOLockedValueBox(false)
+        let settle: @Sendable () -> Void = {
+            if settled.withLockedValue({ done in defer { done = true }; return !done }) { finished.succeed() }
+        }
+        EventLoopFuture.andAllComplete(closing, on: loop).whenComplete { _ in settle() }
+        let timer = loop.scheduleTask(in: grace) { settle() }
+        try? await finished.futureResult.get()
+        timer.cancel()
     }
+}
+
+/// Sent down each open connection's pipeline when its server closes.
+struct ServerShutdownEvent: Sendable {}
+
+/// The server's open connections, numbered in acceptance order.
+final class ServerConnections: Sendable {
+    private let state = NIOLockedValueBox<(next: UInt64, open: [UInt64: any Channel])>((0, [:]))
+
+    /// Numbers `channel` and tracks it until it closes.
+    func add(_ channel: any Channel) -> UInt64 {
+        let id = state.withLockedValue { state in
+            state.next += 1
+            state.open[state.next] = channel
+            return state.next
+        }
+        channel.closeFuture.whenComplete { [state] _ in
+            _ = state.withLockedValue { $0.open.removeValue(forKey: id) }
+        }
+        return id
+    }
+
+    var all: [any Channel] { state.withLockedValue { Array($0.open.values) } }
+    var count: Int { state.withLockedValue { $0.open.count } }
 }

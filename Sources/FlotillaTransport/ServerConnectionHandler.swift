@@ -60,6 +60,9 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case TLSEvent.handshakeCompleted(let peer) = event, case .awaitingHello = state {
             state = .awaitingHello(certified: peer.identity)
+        } else if event is ServerShutdownEvent {
+            shutDown(context: context)
+            return
         } else if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
             logger.info("idle timeout; closing")
             context.close(promise: nil)
@@ -85,6 +88,11 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
             rejectAndClose(context: context, negotiation.reject(.unauthenticated, "the first frame must be Hello"), correlationID: frame.correlationID)
             return
         }
+        // Hello is a request (§3.3): a one-way Hello would have nowhere to send its answer.
+        guard frame.correlationID != 0 else {
+            rejectAndClose(context: context, negotiation.reject(.invalidArgument, "Hello must be a request: its correlation id must not be 0"), correlationID: 0)
+            return
+        }
         switch negotiation.answer(hello, certified: certified) {
         case .reject(let reject):
             logger.notice("handshake rejected", metadata: ["flotilla.reason": "\(reject.message)"])
@@ -92,12 +100,20 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         case .accept(let ack, let peer, let version):
             handshakeTimer?.cancel()
             let info = PeerInfo(
-                identity: peer, remoteAddress: context.channel.remoteAddress?.description ?? "?",
+                identity: peer, remoteAddress: Self.hostPort(context.channel.remoteAddress),
                 version: version, connectionID: connectionID)
             state = .active(info)
             logger.debug("handshake complete", metadata: ["flotilla.peer": "\(peer.uri)"])
             write(context: context, ack, correlationID: frame.correlationID, flags: .response)
         }
+    }
+
+    /// `host:port` (`[v6]:port`), as PROTOCOL.md writes addresses; NIO's description
+    /// reads `[IPv4]127.0.0.1/127.0.0.1:48746`.
+    static func hostPort(_ address: SocketAddress?) -> String {
+        guard let address, let ip = address.ipAddress, let port = address.port else { return "?" }
+        if case .v6 = address { return "[\(ip)]:\(port)" }
+        return "\(ip):\(port)"
     }
 
     private func rejectAndClose(context: ChannelHandlerContext, _ reject: Flotilla_V1_Reject, correlationID: UInt64) {
@@ -121,7 +137,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
             envelope = try Envelope(frame: frame)
         } catch {
             logger.notice("undecodable message; closing", metadata: ["flotilla.error": "\(error)"])
-            fail(context: context, FlotillaError(.invalidArgument, "\(error)"), correlationID: frame.correlationID)
+            // Correlation id 0 (§3.7): the connection is ending, not this request.
+            fail(context: context, FlotillaError(.invalidArgument, "\(error)"), correlationID: 0)
             context.close(promise: nil)
             return
         }
@@ -192,10 +209,30 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
             let last = ending
             channel.eventLoop.execute {
                 let (handler, context) = bound.value
-                handler.streams.removeValue(forKey: id)
+                // Gone already: the server's shutdown ended it with its own frame.
+                guard handler.streams.removeValue(forKey: id) != nil || !handler.isClosed else { return }
                 handler.write(context: context, last, correlationID: id, flags: .response)
             }
         }
+    }
+
+    /// The server is closing: every open stream ends with UNAVAILABLE before the
+    /// connection closes, so no watcher is left without an end frame.
+    private func shutDown(context: ChannelHandlerContext) {
+        let open = streams
+        streams.removeAll()
+        for (id, task) in open {
+            task.cancel()
+            fail(context: context, FlotillaError(.unavailable, "the server is shutting down; subscribe again"), correlationID: id)
+        }
+        state = .closed
+        context.flush()
+        context.close(promise: nil)
+    }
+
+    private var isClosed: Bool {
+        if case .closed = state { return true }
+        return false
     }
 
     private func fail(context: ChannelHandlerContext, _ error: FlotillaError, correlationID: UInt64) {

@@ -12,6 +12,9 @@ import Darwin
 final class ProcessExecution: AttemptExecution {
     /// Lines of stderr kept for AttemptResult.error.
     static let errorTailLines = 20
+    /// Bytes of that tail sent: the coordinator keeps it for every failed attempt
+    /// (and refuses more than 8 KiB), so one verbose job cannot bloat the state.
+    static let errorTailBytes = 4_096
 
     let events: AsyncStream<ExecutionEvent>
     private let continuation: AsyncStream<ExecutionEvent>.Continuation
@@ -105,6 +108,9 @@ final class ProcessExecution: AttemptExecution {
         case nil:
             if status == .exited(0) { return .succeeded }
             var tail = errorTail.current.joined(separator: "\n")
+            if tail.utf8.count > Self.errorTailBytes {
+                tail = "…" + String(decoding: tail.utf8.suffix(Self.errorTailBytes - 3), as: UTF8.self)
+            }
             if tail.isEmpty { tail = "the job ended with \(status) and printed nothing on stderr" }
             return .failed(exitCode: status.exitCode, errorTail: tail, modelFault: true)
         }

@@ -55,8 +55,9 @@ enum VectorFile {
             # split into fields: length version flags kind correlation-id.
             #
             # Limits are the defaults: payloads up to 16777216 bytes, compression from 4096 bytes.
-            # A decoded frame never carries the COMPRESSED flag. Each invalid vector is the whole
-            # input: "truncatedFrame" means the input ends inside a frame.
+            # "flags:" are the header's, so a compressed vector reads compressed|response; the frame
+            # a decoder hands on has its payload decompressed and the COMPRESSED bit cleared.
+            # Each invalid vector is the whole input: "truncatedFrame" means the input ends inside a frame.
             # Encoding a valid vector's message (map entries sorted by key) gives its bytes exactly.
             # LZ4 output may differ between liblz4 releases; this file was generated with liblz4 \(LZ4Block.libraryVersion).
             # Regenerate: FLOTILLA_REGENERATE_VECTORS=1 swift test --filter VectorTests

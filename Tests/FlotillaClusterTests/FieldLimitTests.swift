@@ -1,0 +1,129 @@
+import FlotillaProto
+import FlotillaTestSupport
+import FlotillaTransport
+import Foundation
+import Testing
+
+extension ProcessClusterTests {
+    /// Every string, map and repeated field is bounded before anything reaches the log,
+    /// and worker reports are checked against their token and the job's steps (issue 8,
+    /// items 2 and 10).
+    @Suite struct FieldLimitTests {
+        static func logBytes(_ cluster: ClusterHarness) throws -> Int {
+            let directory = cluster.coordinatorDataDirectory.path
+            return try FileManager.default.contentsOfDirectory(atPath: directory).reduce(0) { total, name in
+                let attributes = try FileManager.default.attributesOfItem(atPath: directory + "/" + name)
+                return total + ((attributes[.size] as? Int) ?? 0)
+            }
+        }
+
+        static func invalid(_ body: () async throws -> Void) async -> FlotillaError? {
+            do {
+                try await body()
+                return nil
+            } catch { return error as? FlotillaError }
+        }
+
+        @Test func oversizedFieldsAreRefusedBeforeTheLog() async throws {
+            try await ClusterHarness.withCluster { cluster in
+                try await cluster.startCoordinator()
+                let worker = try await cluster.connect(.worker, "w1")
+                _ = try await worker.request(CoordinatorBadInputTests.registration("w1", gpus: 4),
+                                             expecting: Flotilla_V1_RegisterWorkerResponse.self)
+                let client = try await cluster.connect(.client, "alice")
+                let before = try Self.logBytes(cluster)
+
+                var hinted = ClusterHarness.spec(model: "sdxl")
+                hinted.regionHint = String(repeating: "r", count: 8 << 20)
+                let hint = await Self.invalid { _ = try await cluster.submit(hinted, via: client) }
+                #expect(hint?.code == .invalidArgument)
+                #expect(hint?.message.contains("region_hint") == true)
+
+                var labelled = ClusterHarness.spec(model: "sdxl")
+                labelled.labels = Dictionary(uniqueKeysWithValues: (0..<200_000).map { ("k\($0)", "v") })
+                let labels = await Self.invalid { _ = try await cluster.submit(labelled, via: client) }
+                #expect(labels?.code == .invalidArgument)
+                #expect(labels?.message.contains("200000 labels") == true)
+
+                let manyGPUs = try await cluster.connect(.worker, "w-huge")
+                let gpus = await Self.invalid {
+                    _ = try await manyGPUs.request(CoordinatorBadInputTests.registration("w-huge", gpus: 1_000_000),
+                                                   expecting: Flotilla_V1_RegisterWorkerResponse.self)
+                }
+                #expect(gpus?.code == .invalidArgument)
+                #expect(gpus?.message.contains("1000000 GPUs") == true)
+
+                // Nothing of them was stored: the log grew by less than a KiB, and lists still work.
+                #expect(try Self.logBytes(cluster) - before < 1_024)
+                let listed = try await client.request(Flotilla_V1_ListJobsRequest(), expecting: Flotilla_V1_ListJobsResponse.self)
+                #expect(listed.jobs.isEmpty)
+                let admin = try await cluster.admin()
+                let workers = try await admin.request(Flotilla_V1_ListWorkersRequest(), expecting: Flotilla_V1_ListWorkersResponse.self)
+                #expect(workers.workers.map(\.name) == ["w1"])
+                // host:port, not NIO's "[IPv4]127.0.0.1/127.0.0.1:48746".
+                let address = try #require(workers.workers.first?.address)
+                #expect(address.hasPrefix("127.0.0.1:") && Int(address.dropFirst("127.0.0.1:".count)) != nil, "\(address)")
+                // A drill of no kind is malformed (§11.5).
+                let drill = await Self.invalid {
+                    _ = try await admin.request(Flotilla_V1_DrillRequest(), expecting: Flotilla_V1_DrillReport.self)
+                }
+                #expect(drill?.code == .invalidArgument)
+            }
+        }
+
+        @Test func invalidReportsGetInvalidArgumentAndASecondSubscriptionReceives() async throws {
+            try await ClusterHarness.withCluster { cluster in
+                try await cluster.startCoordinator()
+                let worker = try await cluster.connect(.worker, "w1")
+                let registered = try await worker.request(CoordinatorBadInputTests.registration("w1", gpus: 1),
+                                                          expecting: Flotilla_V1_RegisterWorkerResponse.self)
+                var subscribe = Flotilla_V1_SubscribeDirectivesRequest()
+                subscribe.workerID = registered.workerID
+                _ = worker.stream(subscribe)
+                // A second subscription on the same connection replaces the first, and it is
+                // the one that receives. Before, the first one's end dropped the second.
+                var directives = worker.stream(subscribe).makeAsyncIterator()
+                let client = try await cluster.connect(.client, "alice")
+                let job = try await cluster.submit(ClusterHarness.spec(model: "sdxl", steps: 10), via: client).job
+                let directive = try #require(try await directives.next() as? Flotilla_V1_WorkerDirective)
+                guard case .assign(let assignment) = directive.directive else {
+                    Issue.record("expected an assignment, got \(directive)")
+                    return
+                }
+                #expect(assignment.jobID == job.id)
+
+                var progress = Flotilla_V1_ProgressReport()
+                progress.jobID = job.id
+                progress.token = assignment.token
+                progress.state = .running
+                progress.step = 11
+                let pastTotal = await Self.invalid { _ = try await worker.request(progress, expecting: Flotilla_V1_ReportAck.self) }
+                #expect(pastTotal?.code == .invalidArgument)
+                #expect(pastTotal?.message.contains("past the job's 10 steps") == true)
+
+                var checkpoint = Flotilla_V1_CheckpointReport()
+                checkpoint.token = assignment.token
+                checkpoint.checkpoint.jobID = job.id
+                checkpoint.checkpoint.attempt = assignment.token.attempt + 1
+                checkpoint.checkpoint.step = 2
+                checkpoint.checkpoint.uri = "file:///data/c.ckpt"
+                checkpoint.checkpoint.sizeBytes = 1
+                checkpoint.checkpoint.sha256Hex = String(repeating: "a", count: 64)
+                let wrongAttempt = await Self.invalid { _ = try await worker.request(checkpoint, expecting: Flotilla_V1_ReportAck.self) }
+                #expect(wrongAttempt?.code == .invalidArgument)
+
+                var result = Flotilla_V1_AttemptResult()
+                result.jobID = job.id
+                result.token = assignment.token
+                result.state = .running
+                let notTerminal = await Self.invalid { _ = try await worker.request(result, expecting: Flotilla_V1_ReportAck.self) }
+                #expect(notTerminal?.code == .invalidArgument)
+
+                // A valid report is still accepted.
+                progress.step = 3
+                #expect(try await worker.request(progress, expecting: Flotilla_V1_ReportAck.self).accepted)
+                #expect(try await cluster.job(job.id, via: client).step == 3)
+            }
+        }
+    }
+}
