@@ -46,6 +46,7 @@ let package = Package(
             dependencies: [
                 "CLZ4", "FlotillaProto",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),

@@ -111,10 +111,10 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         do {
             let frame = try Envelope(message, correlationID: correlationID, flags: flags).frame(allocator: context.channel.allocator)
             // Refused here, at once, rather than dropped by the encoder and timed out later.
-            let limit = configuration.wire.maxFrameBytes
+            let limit = configuration.wire.payloadLimit(for: frame.kind, flags: flags)
             guard frame.payload.readableBytes <= limit else {
                 return FlotillaError(.resourceExhausted,
-                                     "\(type(of: message)) is \(frame.payload.readableBytes) bytes, more than the \(limit)-byte frame limit")
+                                     "\(type(of: message)) is \(frame.payload.readableBytes) bytes, more than the \(limit)-byte frame limit for its kind")
             }
             lastWrite = .now()
             context.writeAndFlush(wrapOutboundOut(frame), promise: nil)

@@ -1,3 +1,4 @@
+import FlotillaPKI
 import FlotillaTLS
 import FlotillaWire
 import Logging
@@ -28,17 +29,29 @@ public final class FlotillaServer: Sendable {
     ) async throws -> FlotillaServer {
         let negotiation = HandshakeNegotiation(local: local, configuration: configuration)
         let connections = ServerConnections()
+        let roles = RoleCounts(limits: configuration.maxConnectionsPerRole)
+        let budget = PartialFrameBudget(capacity: configuration.maxPartialFrameBytes)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.writeBufferWaterMark, value: .init(
+                low: configuration.writeBufferLowWater, high: configuration.writeBufferHighWater))
             .childChannelInitializer { channel in
+                guard connections.count < configuration.maxConnections else {
+                    logger.warning("connection refused: \(configuration.maxConnections) connections are open")
+                    return channel.close()
+                }
                 let id = connections.add(channel)
+                let admission = PeerAdmission()
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandlers(FramedTLSPipeline.handlers(tls: tls, mode: .server, wire: configuration.wire))
+                    try sync.addHandlers(FramedTLSPipeline.handlers(
+                        tls: tls, mode: .server, wire: configuration.wire, admission: admission, budget: budget))
                     try sync.addHandler(IdleStateHandler(readTimeout: configuration.idleTimeout))
-                    try sync.addHandler(ServerConnectionHandler(negotiation: negotiation, service: service, connectionID: id, logger: logger))
+                    try sync.addHandler(ServerConnectionHandler(
+                        negotiation: negotiation, service: service, connectionID: id, admission: admission, roles: roles,
+                        logger: logger))
                 }
             }
         let channel = try await bootstrap.bind(host: host, port: port).get()
@@ -71,6 +84,32 @@ public final class FlotillaServer: Sendable {
         try? await finished.futureResult.get()
         timer.cancel()
     }
+}
+
+/// Authenticated connections per role, against the configured caps.
+final class RoleCounts: Sendable {
+    private let limits: [NodeRole: Int]
+    private let counts = NIOLockedValueBox<[NodeRole: Int]>([:])
+
+    init(limits: [NodeRole: Int]) {
+        self.limits = limits
+    }
+
+    /// Counts one more connection of `role`; false (and nothing counted) at the cap.
+    func admit(_ role: NodeRole) -> Bool {
+        counts.withLockedValue { counts in
+            let open = counts[role, default: 0]
+            if let limit = limits[role], open >= limit { return false }
+            counts[role] = open + 1
+            return true
+        }
+    }
+
+    func release(_ role: NodeRole) {
+        counts.withLockedValue { $0[role, default: 1] -= 1 }
+    }
+
+    func limit(of role: NodeRole) -> Int? { limits[role] }
 }
 
 /// Sent down each open connection's pipeline when its server closes.

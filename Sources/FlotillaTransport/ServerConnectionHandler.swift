@@ -7,10 +7,15 @@ import NIOCore
 import SwiftProtobuf
 
 /// One accepted connection after TLS and framing: the Hello exchange, the role check,
-/// the in-flight cap, and dispatch to the service. Runs on the channel's event loop;
+/// the in-flight budgets, and dispatch to the service. Runs on the channel's event loop;
 /// service calls run as tasks and hop back to the loop to reply.
-final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
+///
+/// Back-pressure: it intercepts `read` and stops reading from the peer while the peer is
+/// over a budget (one-way messages or request bytes in flight) or is not draining its
+/// answers (the channel is not writable), so TCP pushes back instead of memory growing.
+final class ServerConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = Frame
+    typealias OutboundIn = Frame
     typealias OutboundOut = Frame
 
     private enum State {
@@ -24,16 +29,55 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
     private let service: any FlotillaService
     private let connectionID: UInt64
     private var logger: Logger
+    private let admission: PeerAdmission
+    private let roles: RoleCounts
+    /// The role counted against its cap once the handshake completed.
+    private var countedRole: NodeRole?
+    /// Requests received and not yet answered on the wire (the answer's write completed).
     private var inFlight = 0
+    private var inFlightBytes = 0
+    private var oneWayInFlight = 0
+    /// A `read` held back while over a budget.
+    private var readPending = false
     private var streams: [UInt64: Task<Void, Never>] = [:]
     private var handshakeTimer: Scheduled<Void>?
+    private var configuration: TransportConfiguration { negotiation.configuration }
 
-    init(negotiation: HandshakeNegotiation, service: any FlotillaService, connectionID: UInt64, logger: Logger) {
+    init(negotiation: HandshakeNegotiation, service: any FlotillaService, connectionID: UInt64,
+         admission: PeerAdmission = PeerAdmission(), roles: RoleCounts = RoleCounts(limits: [:]), logger: Logger) {
         self.negotiation = negotiation
         self.service = service
         self.connectionID = connectionID
+        self.admission = admission
+        self.roles = roles
         self.logger = logger
         self.logger[metadataKey: "flotilla.connection"] = "\(connectionID)"
+    }
+
+    // MARK: Back-pressure
+
+    private func overBudget(_ context: ChannelHandlerContext) -> Bool {
+        oneWayInFlight >= configuration.maxOneWayInFlight || inFlightBytes >= configuration.maxInFlightBytes
+            || !context.channel.isWritable
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if overBudget(context) {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    private func resumeReading(_ context: ChannelHandlerContext) {
+        guard readPending, !overBudget(context) else { return }
+        readPending = false
+        context.read()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        resumeReading(context)
+        context.fireChannelWritabilityChanged()
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -99,6 +143,17 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
             rejectAndClose(context: context, reject, correlationID: frame.correlationID)
         case .accept(let ack, let peer, let version):
             handshakeTimer?.cancel()
+            guard roles.admit(peer.role) else {
+                let limit = roles.limit(of: peer.role) ?? 0
+                logger.warning("connection refused: role connection cap", metadata: [
+                    "flotilla.role": "\(peer.role.rawValue)", "flotilla.limit": "\(limit)"])
+                rejectAndClose(context: context, negotiation.reject(
+                    .resourceExhausted, "this server already holds \(limit) \(peer.role.rawValue) connections"),
+                    correlationID: frame.correlationID)
+                return
+            }
+            countedRole = peer.role
+            admission.permitted = Set(MessageKind.allCases.filter { RolePolicy.permits(peer.role, toSend: $0) })
             let info = PeerInfo(
                 identity: peer, remoteAddress: Self.hostPort(context.channel.remoteAddress),
                 version: version, connectionID: connectionID)
@@ -132,6 +187,31 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
             streams.removeValue(forKey: frame.correlationID)?.cancel()
             return
         }
+        let oneWay = frame.correlationID == 0
+        // Role and budgets are checked on the frame alone: a refused request is never decoded.
+        guard RolePolicy.permits(peer.identity.role, toSend: frame.kind) else {
+            logger.notice("permission denied", metadata: ["flotilla.kind": "\(frame.kind)", "flotilla.peer": "\(peer.identity.uri)"])
+            if !oneWay {
+                fail(context: context, FlotillaError(.permissionDenied, "role \(peer.identity.role.rawValue) may not send \(frame.kind)"), correlationID: frame.correlationID)
+            }
+            return
+        }
+        let bytes = frame.payload.readableBytes
+        if oneWay, oneWayInFlight >= configuration.maxOneWayInFlight {
+            // Reading paused at the cap; these arrived in the same read. Nothing to answer.
+            logger.notice("one-way message dropped: too many in flight", metadata: ["flotilla.kind": "\(frame.kind)"])
+            return
+        }
+        if !oneWay && frame.kind != .ping {
+            if inFlight >= configuration.maxInFlight {
+                fail(context: context, FlotillaError(.resourceExhausted, "more than \(configuration.maxInFlight) requests in flight on this connection", retryAfterMilliseconds: 100), correlationID: frame.correlationID)
+                return
+            }
+            if inFlightBytes > 0, inFlightBytes + bytes > configuration.maxInFlightBytes {
+                fail(context: context, FlotillaError(.resourceExhausted, "more than \(configuration.maxInFlightBytes) bytes of requests in flight on this connection", retryAfterMilliseconds: 100), correlationID: frame.correlationID)
+                return
+            }
+        }
         let envelope: Envelope
         do {
             envelope = try Envelope(frame: frame)
@@ -142,46 +222,53 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
             context.close(promise: nil)
             return
         }
-        let oneWay = frame.correlationID == 0
-        guard RolePolicy.permits(peer.identity.role, toSend: frame.kind) else {
-            logger.notice("permission denied", metadata: ["flotilla.kind": "\(frame.kind)", "flotilla.peer": "\(peer.identity.uri)"])
-            if !oneWay {
-                fail(context: context, FlotillaError(.permissionDenied, "role \(peer.identity.role.rawValue) may not send \(frame.kind)"), correlationID: frame.correlationID)
-            }
-            return
-        }
         if frame.kind == .ping, let ping = envelope.message(as: Flotilla_V1_Ping.self) {
             var pong = Flotilla_V1_Pong()
             pong.sentUnixMs = ping.sentUnixMs
             if !oneWay { write(context: context, pong, correlationID: frame.correlationID, flags: .response) }
             return
         }
-        if !oneWay && inFlight >= negotiation.configuration.maxInFlight {
-            fail(context: context, FlotillaError(.resourceExhausted, "more than \(negotiation.configuration.maxInFlight) requests in flight on this connection", retryAfterMilliseconds: 100), correlationID: frame.correlationID)
-            return
+        if oneWay {
+            oneWayInFlight += 1
+        } else {
+            inFlight += 1
+            inFlightBytes += bytes
         }
-        if !oneWay { inFlight += 1 }
         let request = InboundRequest(peer: peer, kind: frame.kind, correlationID: frame.correlationID, message: envelope.message)
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let service = self.service
         let loop = context.eventLoop
         Task {
             let reply = await service.handle(request)
-            loop.execute { bound.value.0.finish(context: bound.value.1, request: request, reply: reply) }
+            loop.execute { bound.value.0.finish(context: bound.value.1, request: request, bytes: bytes, reply: reply) }
         }
     }
 
-    private func finish(context: ChannelHandlerContext, request: InboundRequest, reply: ServiceReply) {
-        guard !request.isOneWay else { return }
-        inFlight -= 1
-        guard case .active = state else { return }
+    /// Sends the reply; the request stops counting as in flight once its answer is
+    /// written to the socket (not merely produced), so a peer that never reads its
+    /// answers cannot pile them up.
+    private func finish(context: ChannelHandlerContext, request: InboundRequest, bytes: Int, reply: ServiceReply) {
+        if request.isOneWay {
+            oneWayInFlight -= 1
+            resumeReading(context)
+            return
+        }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let answered: @Sendable () -> Void = {
+            let (handler, context) = bound.value
+            handler.inFlight -= 1
+            handler.inFlightBytes -= bytes
+            handler.resumeReading(context)
+        }
+        guard case .active = state else { return answered() }
         switch reply {
         case .message(let message):
-            write(context: context, message, correlationID: request.correlationID, flags: .response)
+            write(context: context, message, correlationID: request.correlationID, flags: .response, then: answered)
         case .failure(let error):
-            fail(context: context, error, correlationID: request.correlationID)
+            write(context: context, error.proto, correlationID: request.correlationID, flags: .response, then: answered)
         case .stream(let items):
             openStream(context: context, id: request.correlationID, items: items)
+            answered()
         }
     }
 
@@ -239,7 +326,9 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         write(context: context, error.proto, correlationID: correlationID, flags: .response)
     }
 
-    private func write(context: ChannelHandlerContext, _ message: any SwiftProtobuf.Message, correlationID: UInt64, flags: FrameFlags) {
+    /// Writes one frame; `then` runs once it is written to the socket or has failed.
+    private func write(context: ChannelHandlerContext, _ message: any SwiftProtobuf.Message, correlationID: UInt64,
+                       flags: FrameFlags, then written: (@Sendable () -> Void)? = nil) {
         do {
             let frame = try Envelope(message, correlationID: correlationID, flags: flags).frame(allocator: context.channel.allocator)
             let limit = negotiation.configuration.wire.maxFrameBytes
@@ -247,11 +336,15 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
                 // The answer would be refused by the peer: say so instead of dropping it.
                 let error = FlotillaError(.resourceExhausted,
                                           "the answer is \(frame.payload.readableBytes) bytes, more than the \(limit)-byte frame limit; ask for less (e.g. a smaller limit)")
-                return write(context: context, error.proto, correlationID: correlationID, flags: .response)
+                return write(context: context, error.proto, correlationID: correlationID, flags: .response, then: written)
             }
-            context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
+            guard let written else { return context.writeAndFlush(wrapOutboundOut(frame), promise: nil) }
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            promise.futureResult.whenComplete { _ in written() }
+            context.writeAndFlush(wrapOutboundOut(frame), promise: promise)
         } catch {
             logger.error("cannot encode reply", metadata: ["flotilla.error": "\(error)"])
+            written?()
         }
     }
 
@@ -263,6 +356,10 @@ final class ServerConnectionHandler: ChannelInboundHandler, RemovableChannelHand
 
     func channelInactive(context: ChannelHandlerContext) {
         handshakeTimer?.cancel()
+        if let countedRole {
+            roles.release(countedRole)
+            self.countedRole = nil
+        }
         for task in streams.values { task.cancel() }
         streams.removeAll()
         if case .active(let peer) = state {

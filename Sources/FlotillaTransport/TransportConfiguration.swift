@@ -1,3 +1,4 @@
+import FlotillaPKI
 import FlotillaWire
 import NIOCore
 
@@ -14,6 +15,25 @@ public struct TransportConfiguration: Sendable {
     /// A client fails a request with DEADLINE_EXCEEDED after this unless told otherwise.
     public var requestTimeout: TimeAmount = .seconds(30)
     public var wire = WireConfiguration()
+
+    // Budgets that bound what one authenticated peer can make a server hold (§7.1).
+    /// One-way messages a server executes at once per connection; past it, it stops
+    /// reading from that peer until one finishes.
+    public var maxOneWayInFlight: Int = 16
+    /// Payload bytes of requests being served per connection; past it, requests are
+    /// answered RESOURCE_EXHAUSTED without being decoded, and reading pauses.
+    public var maxInFlightBytes: Int = 4 << 20
+    /// Bytes queued for a peer that does not read its answers: past the high mark the
+    /// server stops reading from it, and resumes below the low mark.
+    public var writeBufferHighWater: Int = 1 << 20
+    public var writeBufferLowWater: Int = 256 << 10
+    /// Bytes all connections of a server may hold in partial frames larger than 64 KiB.
+    public var maxPartialFrameBytes: Int = 64 << 20
+    /// Connections a server accepts, in all (before the handshake) and per role (after it).
+    public var maxConnections: Int = 12_000
+    public var maxConnectionsPerRole: [NodeRole: Int] = [
+        .worker: 10_000, .client: 1_000, .admin: 64, .router: 64, .coordinator: 16,
+    ]
 
     public init() {}
 

@@ -21,9 +21,13 @@ public enum WireError: Error, Hashable, CustomStringConvertible {
     case undecodableMessage(kind: MessageKind, reason: String)
     /// The message has no kind or could not be serialized.
     case unencodableMessage(reason: String)
+    /// The process's budget for partial large frames is spent: try again later.
+    case busy(reason: String)
 
     public var description: String {
         switch self {
+        case .busy(let reason):
+            return "server busy: \(reason); retry later"
         case .frameTooLarge(let declared, let limit):
             return "frame payload of \(declared) bytes exceeds the limit of \(limit) bytes"
         case .unsupportedVersion(let version):

@@ -98,6 +98,7 @@ public enum WireFuzz {
         case .truncatedFrame: return "truncatedFrame"
         case .undecodableMessage: return "undecodableMessage"
         case .unencodableMessage: return "unencodableMessage"
+        case .busy: return "busy"
         }
     }
 }

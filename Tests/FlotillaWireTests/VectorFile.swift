@@ -126,6 +126,7 @@ enum VectorFile {
             return "truncatedFrame(received: \(received), expected: \(expected))"
         case .undecodableMessage(let kind, _): return "undecodableMessage(kind: \(kind))"
         case .unencodableMessage: return "unencodableMessage"
+        case .busy: return "busy"
         }
     }
 
