@@ -5,10 +5,13 @@ import Logging
 /// CRC32C-checked records, plus at most one snapshot that replaces the entries up to it.
 /// The format is in `LogRecord` and `proto-spec/LOG-FORMAT.md`.
 ///
-/// An append returns once its records are on disk (fdatasync); appends from many tasks
-/// share syncs (group commit, see `syncCount`). Opening locks the directory against a
-/// second process, loads the snapshot's position, checks every segment and truncates a
-/// torn tail left by a crash, with a warning through the logger. Reads see durable entries.
+/// An append returns once its records are on disk (fdatasync) and the durability mark
+/// (the `DURABLE` file) covers them; appends from many tasks share syncs (group commit, see
+/// `syncCount`). Opening locks the directory against a second process, loads the
+/// snapshot's position, checks every segment and truncates a torn tail left by a crash,
+/// with a warning through the logger, but refuses a log that ends before its mark: a
+/// log that lost acknowledged entries opens only after `repair(directory:)`, on an
+/// operator's word. Reads see durable entries.
 ///
 /// The payload is opaque: the state machine above encodes its commands into it.
 public final class DurableLog: Sendable {
@@ -41,22 +44,23 @@ public final class DurableLog: Sendable {
     /// Opens the log in `directory`, creating it if needed.
     ///
     /// - Throws: `LogError.directoryLocked` if another open log holds the directory;
-    ///   `LogError.corruptSegment`, `.missingEntries` or `.corruptSnapshot` for damage that
-    ///   is not a torn tail; `LogError.io` for failed system calls.
+    ///   `LogError.durableEntriesMissing` or `.durableTermMismatch` when the log ends before,
+    ///   or differs at, its durability mark; `LogError.corruptSegment`, `.missingEntries`,
+    ///   `.corruptSnapshot` or `.corruptDurableMarker` for damage that is not a torn tail;
+    ///   `LogError.io` for failed system calls. A refused open changes nothing on disk.
     public static func open(
         directory: String, configuration: Configuration = Configuration(),
         logger: Logger = Logger(label: "flotilla.log")
     ) throws -> DurableLog {
         try DiskFile.createDirectory(directory)
         let directoryLock = try DirectoryLock(directory: directory)
-        let snapshots = SnapshotStore(directory: directory)
-        let snapshot = try snapshots.recover()
-        let segments = try SegmentRecovery.recover(
-            directory: directory, snapshotIndex: snapshot?.index ?? 0, logger: logger)
+        let recovered = try LogRecovery.recover(directory: directory, logger: logger)
+        let segments = recovered.segments
         let store = SegmentStore(
-            directory: directory, segmentSize: configuration.segmentSize, snapshots: snapshots,
-            snapshotIndex: snapshot?.index ?? 0, snapshotTerm: snapshot?.term ?? 0,
-            segments: segments, directoryLock: directoryLock)
+            directory: directory, segmentSize: configuration.segmentSize,
+            snapshots: SnapshotStore(directory: directory),
+            snapshotIndex: recovered.snapshot?.index ?? 0, snapshotTerm: recovered.snapshot?.term ?? 0,
+            segments: segments, marker: recovered.marker, mark: recovered.mark, directoryLock: directoryLock)
         logger.debug(
             "opened log",
             metadata: [
@@ -84,8 +88,12 @@ public final class DurableLog: Sendable {
     public var snapshotIndex: UInt64 { store.snapshotPoint.index }
     public var snapshotTerm: UInt64 { store.snapshotPoint.term }
     /// How many times segment data was synced (fdatasync) since opening; with group commit
-    /// this grows much more slowly than the number of appends.
+    /// this grows much more slowly than the number of appends. Marker syncs are not counted.
     public var syncCount: UInt64 { store.syncCount }
+    /// How many times the durability mark was written and synced since opening: once per
+    /// group-commit batch (whatever the number of segments it touched), and once for a
+    /// `truncateSuffix` that removes entries or a snapshot past the end.
+    public var markerSyncCount: UInt64 { store.markerSyncCount }
 
     /// The term of entry `index`: the snapshot's at `snapshotIndex` (0 at 0), nil for
     /// compacted entries and entries past the end.

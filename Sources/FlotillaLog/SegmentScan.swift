@@ -6,14 +6,22 @@ struct SegmentScan {
     /// End of the last whole record; damage, if any, starts here.
     var end = 0
     var damage: Damage?
+    /// Whole records found after the damage, back to back from the first of them: what a
+    /// repair that cuts at the damage removes, counted for its report.
+    var recordsAfterDamage = 0
+    /// The highest index among them; 0 when there are none.
+    var highestIndexAfterDamage: UInt64 = 0
+
+    var count: Int { terms.count }
 
     enum Damage: Equatable {
         /// Nothing recognisable follows: a write cut short by a crash, or garbage at the end.
         case tail(reason: String)
         /// Whole records follow, but the damage spans a zero-filled sector: a crash kept later
         /// pages of an unsynced write and lost earlier ones (unwritten blocks read as zeros).
-        /// Nothing from that write was acknowledged, records after the hole included.
-        case tornWrite(reason: String, zeroSector: Int)
+        /// Nothing from that write was acknowledged, records after the hole included, unless
+        /// the durability marker says otherwise (zeros written over synced records look the same).
+        case tornWrite(reason: String, zeroSector: Int, nextRecord: Int)
         /// Whole records follow: acknowledged entries may lie beyond the damage.
         case middle(reason: String, nextRecord: Int)
         /// A whole record whose index is out of sequence: a misplaced file or a bug, not a crash.
@@ -45,6 +53,24 @@ struct SegmentScan {
             }
         }
         end = offset
+        switch damage {
+        case .middle(_, let next), .tornWrite(_, _, let next):
+            countRecords(bytes, from: next)
+        case .misplaced:
+            countRecords(bytes, from: offset)
+        case .tail, nil:
+            break
+        }
+    }
+
+    /// Counts the whole records back to back from `offset`, whatever their indices.
+    private mutating func countRecords(_ bytes: UnsafeRawBufferPointer, from start: Int) {
+        var offset = start
+        while case .record(let index, _, _, let next) = LogRecord.decode(bytes, at: offset) {
+            recordsAfterDamage += 1
+            highestIndexAfterDamage = max(highestIndexAfterDamage, index)
+            offset = next
+        }
     }
 
     /// Tells a damaged tail from damage with whole records after it.
@@ -55,7 +81,7 @@ struct SegmentScan {
             return .tail(reason: reason)
         }
         if let sector = zeroSector(in: bytes, from: start, to: next) {
-            return .tornWrite(reason: reason, zeroSector: sector)
+            return .tornWrite(reason: reason, zeroSector: sector, nextRecord: next)
         }
         return .middle(reason: reason, nextRecord: next)
     }

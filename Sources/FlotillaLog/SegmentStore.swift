@@ -5,10 +5,12 @@ import Foundation
 /// Only the writer thread (`GroupCommitter`) changes segments: it writes and syncs past
 /// the published end without the lock, then publishes under it. Readers on any thread
 /// hold the lock while they read, and only ever read published, hence durable, records.
+/// The writer also keeps the durability mark (`DurabilityMarker`) at the last durable entry.
 final class SegmentStore: @unchecked Sendable {
     let directory: String
     let segmentSize: Int
     let snapshots: SnapshotStore
+    private let marker: DurabilityMarker
 
     private let lock = NSLock()
     // Guarded by `lock`.
@@ -16,14 +18,20 @@ final class SegmentStore: @unchecked Sendable {
     private var snapshotIndex: UInt64
     private var snapshotTerm: UInt64
     private var syncs: UInt64 = 0
+    private var markerSyncs: UInt64 = 0
+    /// What the marker file says; kept at the last durable entry.
+    private var mark: DurableMark
     private var failure: LogError?
     private var directoryLock: DirectoryLock?
 
     init(
         directory: String, segmentSize: Int, snapshots: SnapshotStore,
-        snapshotIndex: UInt64, snapshotTerm: UInt64, segments: [Segment], directoryLock: DirectoryLock
+        snapshotIndex: UInt64, snapshotTerm: UInt64, segments: [Segment],
+        marker: DurabilityMarker, mark: DurableMark, directoryLock: DirectoryLock
     ) {
         self.directory = directory
+        self.marker = marker
+        self.mark = mark
         self.segmentSize = segmentSize
         self.snapshots = snapshots
         self.snapshotIndex = snapshotIndex
@@ -42,6 +50,7 @@ final class SegmentStore: @unchecked Sendable {
     var nextIndex: UInt64 { lastIndex + 1 }
     var lastTerm: UInt64 { locked { termLocked(at: lastIndexLocked) ?? snapshotTerm } }
     var syncCount: UInt64 { locked { syncs } }
+    var markerSyncCount: UInt64 { locked { markerSyncs } }
 
     func term(at index: UInt64) -> UInt64? {
         locked { termLocked(at: index) }
@@ -86,7 +95,11 @@ final class SegmentStore: @unchecked Sendable {
 
     /// Writes entries that continue the log and syncs them: one fdatasync per segment
     /// touched. A segment is synced before the next one is started, so every segment but
-    /// the last is whole on disk and damage in one is never a torn write.
+    /// the last is whole on disk and damage in one is never a torn write. Then the mark is
+    /// moved to the last entry and synced, before the caller acknowledges anything.
+    ///
+    /// Records are published per segment, before the mark: readers only see synced records,
+    /// and a crash before the mark keeps them (opening raises the mark over them).
     func append(_ entries: [LogEntry]) throws {
         try checkUsable()
         var rest = entries[...]
@@ -122,17 +135,26 @@ final class SegmentStore: @unchecked Sendable {
                 try startSegment(firstIndex: next.index)
             }
         }
+        if let last = entries.last {
+            try record(DurableMark(index: last.index, term: last.term))
+        }
     }
 
     /// Removes the entries after `index`: whole segments newest first, each removal synced
     /// so a crash never leaves a gap, then the segment holding `index` is cut after it.
     func truncateSuffix(after index: UInt64) throws {
         try checkUsable()
-        let (removed, cut) = try locked { () throws -> ([Segment], (DiskFile, Int)?) in
+        let lowered = try locked { () throws -> DurableMark? in
             guard index >= snapshotIndex else {
                 throw LogError.truncateBelowSnapshot(index: index, snapshotIndex: snapshotIndex)
             }
-            guard index < lastIndexLocked else { return ([], nil) }
+            guard index < lastIndexLocked, let term = termLocked(at: index) else { return nil }
+            return DurableMark(index: index, term: term)
+        }
+        guard let lowered else { return }
+        // The mark comes down first: a crash part way then leaves a log at least as long as its mark.
+        try record(lowered)
+        let (removed, cut) = locked { () -> ([Segment], (DiskFile, Int)?) in
             let keep = segments.firstIndex { $0.firstIndex > index } ?? segments.count
             let removed = Array(segments[keep...])
             segments.removeSubrange(keep...)
@@ -179,6 +201,11 @@ final class SegmentStore: @unchecked Sendable {
             for segment in covered { try DiskFile.remove(segment.file.path) }
             if !covered.isEmpty { try DiskFile.syncDirectory(directory) }
         }
+        // A snapshot past the end (installed from a leader) is now the last durable entry.
+        // After the rename: a mark above what is on disk would refuse the next open.
+        if index > locked({ mark.index }) {
+            try record(DurableMark(index: index, term: term))
+        }
     }
 
     /// Closes every file and releases the directory.
@@ -206,6 +233,15 @@ final class SegmentStore: @unchecked Sendable {
             // The new name must be durable before any record in it is acknowledged.
             try DiskFile.syncDirectory(directory)
             locked { segments.append(segment) }
+        }
+    }
+
+    /// Writes and syncs a new mark; the log is unusable if that fails, as after a failed segment sync.
+    private func record(_ newMark: DurableMark) throws {
+        try failing { try marker.record(newMark) }
+        locked {
+            markerSyncs += 1
+            mark = newMark
         }
     }
 

@@ -54,20 +54,25 @@ struct SnapshotStore: Sendable {
         }
     }
 
-    /// At open: removes temporaries left by a crash, checks the newest snapshot and
-    /// removes older ones. Returns the newest snapshot's index and term, if any.
-    func recover() throws -> (index: UInt64, term: UInt64)? {
-        let names = try DiskFile.list(directory)
-        for name in names where name.hasPrefix("snapshot-") && name.hasSuffix(".tmp") {
+    /// The newest snapshot's index and term, after checking that it reads back whole; nil
+    /// without one. Changes nothing, so that an open that then refuses leaves the disk as it was.
+    func newest() throws -> (index: UInt64, term: UInt64)? {
+        let snapshots = try DiskFile.list(directory).compactMap(Self.parse(fileName:))
+        guard let newest = snapshots.max(by: { ($0.index, $0.term) < ($1.index, $1.term) }) else { return nil }
+        _ = try load(index: newest.index, term: newest.term)
+        return newest
+    }
+
+    /// Once the open goes ahead: removes temporaries left by a crash and the snapshots older
+    /// than `newest`.
+    func removeLeftovers(keeping newest: (index: UInt64, term: UInt64)?) throws {
+        for name in try DiskFile.list(directory) where name.hasPrefix("snapshot-") && name.hasSuffix(".tmp") {
             try DiskFile.remove(directory + "/" + name)
         }
-        let snapshots = names.compactMap(Self.parse(fileName:)).sorted { ($0.index, $0.term) < ($1.index, $1.term) }
-        guard let newest = snapshots.last else { return nil }
-        _ = try load(index: newest.index, term: newest.term)
-        for older in snapshots.dropLast() {
+        for older in try DiskFile.list(directory).compactMap(Self.parse(fileName:))
+        where older.index != newest?.index || older.term != newest?.term {
             try DiskFile.remove(path(index: older.index, term: older.term))
         }
-        return newest
     }
 
     /// Reads and checks the snapshot file for `index` and `term`.

@@ -58,3 +58,35 @@ func damage(_ path: String, _ edit: (inout [UInt8]) -> Void) throws {
 func fileSize(_ path: String) throws -> Int {
     try (FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? -1
 }
+
+let markerName = "DURABLE"
+
+/// Writes entries 1...count of which only 1...durable are covered by the durability mark:
+/// what a crash leaves when the writer synced the later records but not yet the mark. They
+/// were never acknowledged, so recovery may cut them.
+func writeLog(
+    _ directory: String, count: UInt64, durableThrough durable: UInt64,
+    configuration: DurableLog.Configuration = .init()
+) async throws {
+    let log = try DurableLog.open(directory: directory, configuration: configuration)
+    _ = try await log.append(entries(1...durable))
+    await log.close()
+    let mark = try Data(contentsOf: URL(fileURLWithPath: directory + "/" + markerName))
+    let reopened = try DurableLog.open(directory: directory, configuration: configuration)
+    if count > durable { _ = try await reopened.append(entries((durable + 1)...count)) }
+    await reopened.close()
+    try mark.write(to: URL(fileURLWithPath: directory + "/" + markerName))
+}
+
+func fileBytes(_ path: String) throws -> [UInt8] {
+    [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+}
+
+/// Every file of the directory but LOCK (whose pid an open rewrites), with its bytes.
+func directoryContents(_ directory: String) throws -> [String: [UInt8]] {
+    var contents: [String: [UInt8]] = [:]
+    for name in try FileManager.default.contentsOfDirectory(atPath: directory) where name != "LOCK" {
+        contents[name] = try fileBytes(directory + "/" + name)
+    }
+    return contents
+}

@@ -2,8 +2,9 @@ import FlotillaLog
 import Foundation
 import Testing
 
-/// A crash leaves damage at the end of the last segment, which opening cuts off and
-/// reports; damage anywhere else may hide acknowledged records and stops the open.
+/// A crash leaves damage at the end of the last segment, past the durability mark, which
+/// opening cuts off and reports; damage anywhere else may hide acknowledged records and
+/// stops the open (DurabilityMarkerTests: damage under the mark).
 @Suite struct TailRecoveryTests {
     /// Writes entries 1...count into one segment and returns its path.
     private func writeLog(_ directory: String, count: UInt64, configuration: DurableLog.Configuration = .init())
@@ -17,7 +18,8 @@ import Testing
 
     @Test func tornTailIsTruncatedAndReported() async throws {
         try await withTemporaryDirectory { directory in
-            let segment = try await writeLog(directory, count: 10)
+            try await FlotillaLogTests.writeLog(directory, count: 10, durableThrough: 9)
+            let segment = directory + "/" + segmentName(1)
             try damage(segment) { $0.removeLast(recordSize - 13) }  // the last record cut after 13 bytes
 
             let captured = CapturedLogger()
@@ -40,7 +42,8 @@ import Testing
 
     @Test func flippedBitInLastRecordIsTruncated() async throws {
         try await withTemporaryDirectory { directory in
-            let segment = try await writeLog(directory, count: 10)
+            try await FlotillaLogTests.writeLog(directory, count: 10, durableThrough: 9)
+            let segment = directory + "/" + segmentName(1)
             try damage(segment) { $0[9 * recordSize + 30] ^= 0x04 }
 
             let captured = CapturedLogger()
@@ -108,13 +111,18 @@ import Testing
     }
 
     /// A crash can keep later pages of an unsynced write and lose earlier ones, which read
-    /// back as zeros: the records after the hole were never acknowledged.
+    /// back as zeros: the records after the hole were never acknowledged (the mark is at 4).
     @Test func zeroedPageOfUnsyncedWriteIsTruncated() async throws {
         try await withTemporaryDirectory { directory in
             let log = try DurableLog.open(directory: directory)
             let big = (1...12).map { LogEntry(index: $0, term: 1, payload: [UInt8](repeating: UInt8($0), count: 1000)) }
-            _ = try await log.append(big)  // 1024-byte records
+            _ = try await log.append(Array(big[..<4]))  // 1024-byte records
             await log.close()
+            let mark = try Data(contentsOf: URL(fileURLWithPath: directory + "/" + markerName))
+            let unsynced = try DurableLog.open(directory: directory)
+            _ = try await unsynced.append(Array(big[4...]))
+            await unsynced.close()
+            try mark.write(to: URL(fileURLWithPath: directory + "/" + markerName))
             let segment = directory + "/" + segmentName(1)
             try damage(segment) { $0.replaceSubrange(4096..<8192, with: [UInt8](repeating: 0, count: 4096)) }
 
