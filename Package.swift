@@ -128,7 +128,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "flotilla-coordinator",
-            dependencies: ["FlotillaCoordinator", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["FlotillaCoordinator", "FlotillaLog", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "flotilla-worker",
@@ -204,7 +204,11 @@ let package = Package(
         // Real processes on loopback: coordinator, workers and flotillactl started, killed and paused.
         .testTarget(
             name: "FlotillaClusterTests",
-            dependencies: ["FlotillaTestSupport", "FlotillaTransport", "FlotillaProto", "FlotillaTLS", "FlotillaPKI"]
+            dependencies: [
+                "FlotillaTestSupport", "FlotillaTransport", "FlotillaProto", "FlotillaTLS", "FlotillaPKI", "FlotillaWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
         ),
     ]
 )

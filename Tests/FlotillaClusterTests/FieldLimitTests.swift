@@ -2,6 +2,7 @@ import FlotillaProto
 import FlotillaTestSupport
 import FlotillaTransport
 import Foundation
+import SwiftProtobuf
 import Testing
 
 extension ProcessClusterTests {
@@ -15,6 +16,23 @@ extension ProcessClusterTests {
                 let attributes = try FileManager.default.attributesOfItem(atPath: directory + "/" + name)
                 return total + ((attributes[.size] as? Int) ?? 0)
             }
+        }
+
+        /// The assignment of `jobID` among the next few directives (replays may come first).
+        static func assignment(
+            from directives: inout AsyncThrowingStream<any SwiftProtobuf.Message, any Error>.AsyncIterator, for jobID: String
+        ) async throws -> Flotilla_V1_Assignment? {
+            for _ in 0..<5 {
+                guard let directive = try await directives.next() as? Flotilla_V1_WorkerDirective else { return nil }
+                if case .assign(let assignment) = directive.directive, assignment.jobID == jobID { return assignment }
+            }
+            return nil
+        }
+
+        static func spec(_ change: (inout Flotilla_V1_JobSpec) -> Void) -> Flotilla_V1_JobSpec {
+            var spec = ClusterHarness.spec(model: "sdxl")
+            change(&spec)
+            return spec
         }
 
         static func invalid(_ body: () async throws -> Void) async -> FlotillaError? {
@@ -33,25 +51,37 @@ extension ProcessClusterTests {
                 let client = try await cluster.connect(.client, "alice")
                 let before = try Self.logBytes(cluster)
 
-                var hinted = ClusterHarness.spec(model: "sdxl")
-                hinted.regionHint = String(repeating: "r", count: 8 << 20)
-                let hint = await Self.invalid { _ = try await cluster.submit(hinted, via: client) }
-                #expect(hint?.code == .invalidArgument)
-                #expect(hint?.message.contains("region_hint") == true)
-
-                var labelled = ClusterHarness.spec(model: "sdxl")
-                labelled.labels = Dictionary(uniqueKeysWithValues: (0..<200_000).map { ("k\($0)", "v") })
-                let labels = await Self.invalid { _ = try await cluster.submit(labelled, via: client) }
-                #expect(labels?.code == .invalidArgument)
-                #expect(labels?.message.contains("200000 labels") == true)
-
+                // The probes' sizes are past the kind's frame limit: refused before they are sent.
+                let hugeHint = Self.spec { $0.regionHint = String(repeating: "r", count: 8 << 20) }
+                let hugeHintError = await Self.invalid { _ = try await cluster.submit(hugeHint, via: client) }
+                #expect(hugeHintError?.code == .resourceExhausted)
+                let hugeLabels = Self.spec { $0.labels = Dictionary(uniqueKeysWithValues: (0..<200_000).map { ("k\($0)", "v") }) }
+                let hugeLabelsError = await Self.invalid { _ = try await cluster.submit(hugeLabels, via: client) }
+                #expect(hugeLabelsError?.code == .resourceExhausted)
                 let manyGPUs = try await cluster.connect(.worker, "w-huge")
-                let gpus = await Self.invalid {
+                let million = await Self.invalid {
                     _ = try await manyGPUs.request(CoordinatorBadInputTests.registration("w-huge", gpus: 1_000_000),
                                                    expecting: Flotilla_V1_RegisterWorkerResponse.self)
                 }
+                #expect(million?.code == .resourceExhausted)
+
+                // Just past each field's own limit: INVALID_ARGUMENT naming the field.
+                let longHint = Self.spec { $0.regionHint = String(repeating: "r", count: 129) }
+                let hint = await Self.invalid { _ = try await cluster.submit(longHint, via: client) }
+                #expect(hint?.code == .invalidArgument)
+                #expect(hint?.message.contains("region_hint") == true)
+
+                let manyLabels = Self.spec { $0.labels = Dictionary(uniqueKeysWithValues: (0..<65).map { ("k\($0)", "v") }) }
+                let labels = await Self.invalid { _ = try await cluster.submit(manyLabels, via: client) }
+                #expect(labels?.code == .invalidArgument)
+                #expect(labels?.message.contains("65 labels is more than 64") == true)
+
+                let gpus = await Self.invalid {
+                    _ = try await manyGPUs.request(CoordinatorBadInputTests.registration("w-huge", gpus: 65),
+                                                   expecting: Flotilla_V1_RegisterWorkerResponse.self)
+                }
                 #expect(gpus?.code == .invalidArgument)
-                #expect(gpus?.message.contains("1000000 GPUs") == true)
+                #expect(gpus?.message.contains("65 GPUs is more than 64") == true)
 
                 // Nothing of them was stored: the log grew by less than a KiB, and lists still work.
                 #expect(try Self.logBytes(cluster) - before < 1_024)
@@ -75,22 +105,26 @@ extension ProcessClusterTests {
             try await ClusterHarness.withCluster { cluster in
                 try await cluster.startCoordinator()
                 let worker = try await cluster.connect(.worker, "w1")
-                let registered = try await worker.request(CoordinatorBadInputTests.registration("w1", gpus: 1),
+                let registered = try await worker.request(CoordinatorBadInputTests.registration("w1", gpus: 2),
                                                           expecting: Flotilla_V1_RegisterWorkerResponse.self)
                 var subscribe = Flotilla_V1_SubscribeDirectivesRequest()
                 subscribe.workerID = registered.workerID
-                _ = worker.stream(subscribe)
+                let client = try await cluster.connect(.client, "alice")
+                var first = worker.stream(subscribe).makeAsyncIterator()
+                let job = try await cluster.submit(ClusterHarness.spec(model: "sdxl", steps: 10), via: client).job
+                let assignment = try #require(try await Self.assignment(from: &first, for: job.id))
+
                 // A second subscription on the same connection replaces the first, and it is
                 // the one that receives. Before, the first one's end dropped the second.
-                var directives = worker.stream(subscribe).makeAsyncIterator()
-                let client = try await cluster.connect(.client, "alice")
-                let job = try await cluster.submit(ClusterHarness.spec(model: "sdxl", steps: 10), via: client).job
-                let directive = try #require(try await directives.next() as? Flotilla_V1_WorkerDirective)
-                guard case .assign(let assignment) = directive.directive else {
-                    Issue.record("expected an assignment, got \(directive)")
-                    return
+                var second = worker.stream(subscribe).makeAsyncIterator()
+                do {
+                    while try await first.next() != nil {}
+                    Issue.record("the replaced subscription ended without an error")
+                } catch let error as FlotillaError {
+                    #expect(error.code == .cancelled)
                 }
-                #expect(assignment.jobID == job.id)
+                let next = try await cluster.submit(ClusterHarness.spec(model: "sdxl", steps: 10, key: "next"), via: client).job
+                #expect(try await Self.assignment(from: &second, for: next.id) != nil)
 
                 var progress = Flotilla_V1_ProgressReport()
                 progress.jobID = job.id
