@@ -16,6 +16,14 @@ public protocol AttemptExecution: AnyObject, Sendable {
     /// Asks the attempt to write a checkpoint and stop within `grace`. It reports the
     /// checkpoint (if it wrote one) and finishes `.stoppedForCheckpoint`.
     func checkpointAndStop(grace: Duration)
+    /// The worker still holds its claim: a supervised process job lives on only while
+    /// renewals keep coming (see `JobSupervisor`).
+    func renewLease()
+}
+
+extension AttemptExecution {
+    /// In-process executions stop with the worker itself.
+    public func renewLease() {}
 }
 
 public enum ExecutionEvent: Sendable, Hashable {
@@ -52,6 +60,8 @@ public struct AttemptLaunch: Sendable, Hashable {
     public var resume: ResumePoint?
     /// The worker's checkpoint root; each attempt writes below `<root>/<job>/`.
     public var checkpointDirectory: String
+    /// How long a supervised job may outlive the worker's last lease renewal (nil: unsupervised).
+    public var leaseTimeout: Duration?
 
     public struct ResumePoint: Sendable, Hashable {
         public var path: String

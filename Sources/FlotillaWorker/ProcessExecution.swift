@@ -25,7 +25,7 @@ final class ProcessExecution: AttemptExecution {
 
     enum StopRequest { case cancel, checkpoint }
 
-    init(process: SpawnedProcess, attemptDirectory: String, logger: Logger) {
+    init(process: SpawnedProcess, attemptDirectory: String, leftovers: LeftoverJobs? = nil, logger: Logger) {
         (events, continuation) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
         self.process = process
         let continuation = self.continuation
@@ -53,6 +53,7 @@ final class ProcessExecution: AttemptExecution {
             // Whatever the job left running in its group goes with it; that also
             // closes pipes a leftover child would otherwise hold open.
             process.signalGroup(SIGKILL)
+            leftovers?.forget(pgid: process.pid)
             escalation.current?.cancel()
             _ = await output.waitUntilFinished(timeout: .seconds(2))
             _ = await errors.waitUntilFinished(timeout: .seconds(2))
@@ -62,6 +63,10 @@ final class ProcessExecution: AttemptExecution {
     }
 
     /// SIGTERM now, SIGKILL to the group after `grace`.
+    func renewLease() {
+        process.renewLease()
+    }
+
     func cancel(grace: Duration) {
         request.withLock { $0 = .cancel }
         if grace <= .zero {

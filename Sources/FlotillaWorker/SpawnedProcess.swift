@@ -38,28 +38,51 @@ final class SpawnedProcess: Sendable {
         var description: String { "cannot start \(executable): \(String(cString: strerror(code)))" }
     }
 
+    /// How a job is run under a `JobSupervisor`: the worker executable that has the
+    /// `supervise` mode, and how long the job may outlive the worker's last renewal.
+    struct Supervision: Sendable, Hashable {
+        var executable: String
+        var leaseTimeout: Duration
+    }
+
     let pid: pid_t
     /// The read ends of the child's stdout and stderr; `LineReader`s own and close them.
     let standardOutput: Int32
     let standardError: Int32
-    private let state = Locked<(status: Status?, waiters: [CheckedContinuation<Status, Never>])>((nil, []))
+    /// The write end of the supervisor's lease pipe (nil: unsupervised), closed on reaping.
+    private let state: Locked<(status: Status?, waiters: [CheckedContinuation<Status, Never>], lease: Int32?)>
 
-    private init(pid: pid_t, standardOutput: Int32, standardError: Int32) {
+    private init(pid: pid_t, standardOutput: Int32, standardError: Int32, lease: Int32?) {
         self.pid = pid
         self.standardOutput = standardOutput
         self.standardError = standardError
+        self.state = Locked((nil, [], lease))
     }
 
+    var isSupervised: Bool { state.withLock { $0.lease != nil } }
+
     /// Starts `executable` (a path, or a name looked up on the worker's PATH) with
-    /// exactly `environment`, stdin from /dev/null and stdout/stderr on pipes.
-    static func spawn(_ executable: String, arguments: [String], environment: [String: String]) throws -> SpawnedProcess {
+    /// exactly `environment`, stdin from /dev/null and stdout/stderr on pipes. With
+    /// `supervision`, the spawned process is the supervisor, which starts the job.
+    static func spawn(_ executable: String, arguments: [String], environment: [String: String],
+                      supervision: Supervision? = nil) throws -> SpawnedProcess {
         var output: [Int32] = [-1, -1]
         var errors: [Int32] = [-1, -1]
+        var lease: [Int32] = [-1, -1]
         guard makePipe(&output) else { throw SpawnError(executable: executable, code: errno) }
         guard makePipe(&errors) else {
             let code = errno
             close(output[0]); close(output[1])
             throw SpawnError(executable: executable, code: code)
+        }
+        if supervision != nil {
+            guard makePipe(&lease) else {
+                let code = errno
+                [output[0], output[1], errors[0], errors[1]].forEach { _ = close($0) }
+                throw SpawnError(executable: executable, code: code)
+            }
+            // A renewal must never block the worker, even if the supervisor stopped reading.
+            _ = fcntl(lease[1], F_SETFL, fcntl(lease[1], F_GETFL) | O_NONBLOCK)
         }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -67,9 +90,10 @@ final class SpawnedProcess: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, output[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
+        if supervision != nil { posix_spawn_file_actions_adddup2(&actions, lease[0], 3) }
         // The job inherits nothing else of the worker's: no sockets, no files
         // another thread has open (a script being written would fail with ETXTBSY).
-        if let closeFrom = Self.addCloseFrom { _ = closeFrom(&actions, 3) }
+        if let closeFrom = Self.addCloseFrom { _ = closeFrom(&actions, supervision == nil ? 3 : 4) }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -84,7 +108,12 @@ final class SpawnedProcess: Sendable {
         posix_spawnattr_setpgroup(&attributes, 0)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
 
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let program = supervision?.executable ?? executable
+        var command = [executable] + arguments
+        if let supervision {
+            command = [program, JobSupervisor.mode, "3", "\(supervision.leaseTimeout.milliseconds)", "--"] + command
+        }
+        let argv = command.map { strdup($0) } + [nil]
         let envp = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
             argv.forEach { free($0) }
@@ -95,29 +124,32 @@ final class SpawnedProcess: Sendable {
         // ETXTBSY: another thread's child, forked while the file was open for
         // writing, has not reached exec yet; it goes away within moments.
         for attempt in 0..<5 {
-            result = executable.contains("/")
-                ? posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-                : posix_spawnp(&pid, executable, &actions, &attributes, argv, envp)
+            result = program.contains("/")
+                ? posix_spawn(&pid, program, &actions, &attributes, argv, envp)
+                : posix_spawnp(&pid, program, &actions, &attributes, argv, envp)
             guard result == ETXTBSY else { break }
             usleep(UInt32(10_000 << attempt))
         }
         close(output[1])
         close(errors[1])
+        if supervision != nil { close(lease[0]) }
         guard result == 0 else {
             close(output[0])
             close(errors[0])
-            throw SpawnError(executable: executable, code: result)
+            if supervision != nil { close(lease[1]) }
+            throw SpawnError(executable: program, code: result)
         }
-        let process = SpawnedProcess(pid: pid, standardOutput: output[0], standardError: errors[0])
+        let process = SpawnedProcess(pid: pid, standardOutput: output[0], standardError: errors[0],
+                                     lease: supervision == nil ? nil : lease[1])
         process.reapOnItsOwnThread()
         return process
     }
 
-    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
+    typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
 
     /// glibc 2.34's posix_spawn_file_actions_addclosefrom_np, a GNU extension
     /// Swift cannot see in the headers.
-    private static let addCloseFrom: AddCloseFrom? = {
+    static let addCloseFrom: AddCloseFrom? = {
         guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return nil }
         return unsafeBitCast(symbol, to: AddCloseFrom.self)
     }()
@@ -142,6 +174,8 @@ final class SpawnedProcess: Sendable {
             let status: Status = (raw & 0x7f) == 0 ? .exited((raw >> 8) & 0xff) : .signalled(raw & 0x7f)
             let waiters = state.withLock { value in
                 value.status = status
+                if let lease = value.lease { close(lease) }
+                value.lease = nil
                 defer { value.waiters = [] }
                 return value.waiters
             }
@@ -168,6 +202,15 @@ final class SpawnedProcess: Sendable {
     func signal(_ signal: Int32) {
         state.withLock { value in
             if value.status == nil { _ = kill(pid, signal) }
+        }
+    }
+
+    /// Tells the supervisor the worker still holds its claim on the job (see `JobSupervisor`).
+    func renewLease() {
+        state.withLock { value in
+            guard let lease = value.lease else { return }
+            var byte: UInt8 = 1
+            _ = write(lease, &byte, 1)
         }
     }
 

@@ -49,6 +49,7 @@ extension WorkerAgent {
                 exitCode: 0, error: "GPU \(missing) is not on worker \(configuration.name)", retryable: true, modelFault: false))
         }
         let checkpointDirectory = configuration.checkpointDirectory
+        let leaseTimeout = fencing.leaseTimeout
         // Detached: hashing a large checkpoint must not hold up the actor.
         Task.detached {
             var resume: AttemptLaunch.ResumePoint?
@@ -61,7 +62,8 @@ extension WorkerAgent {
                     return
                 }
             }
-            let launch = AttemptLaunch(assignment: assignment, model: model, resume: resume, checkpointDirectory: checkpointDirectory)
+            var launch = AttemptLaunch(assignment: assignment, model: model, resume: resume, checkpointDirectory: checkpointDirectory)
+            launch.leaseTimeout = leaseTimeout
             await self.launch(launch, on: executor)
         }
     }

@@ -83,6 +83,10 @@ extension WorkerAgent {
         workerID = response.workerID
         logger[metadataKey: "flotilla.worker_id"] = "\(response.workerID)"
         heartbeatInterval = .milliseconds(Int64(response.heartbeatIntervalMs == 0 ? 5_000 : response.heartbeatIntervalMs))
+        fencing.heartbeatInterval = heartbeatInterval
+        fencing.heartbeatTimeout = max(heartbeatInterval, .milliseconds(Int64(
+            response.heartbeatTimeoutMs == 0 ? 15_000 : response.heartbeatTimeoutMs)))
+        acknowledged()
         logger.info(reconnect ? "reconnected: worker registered again" : "worker registered", metadata: [
             "flotilla.name": "\(configuration.name)",
             "flotilla.gpus": "\(gpus.map { "\($0.index):\($0.type)" }.joined(separator: ","))",
@@ -121,6 +125,7 @@ extension WorkerAgent {
     }
 
     private func apply(_ response: Flotilla_V1_HeartbeatResponse) {
+        acknowledged()
         for stop in response.stop {
             silence(jobID: stop.jobID, token: stop.token, because: "superseded or cancelled (heartbeat)")
         }

@@ -26,6 +26,9 @@ public actor WorkerAgent {
     /// Set by the first registration; kept across reconnects (the coordinator keeps it too).
     var workerID: String?
     var heartbeatInterval = Duration.seconds(5)
+    /// When to stop our own attempts after losing the coordinator; renewed by every ack.
+    var fencing = SelfFencing()
+    var selfFenced = false
     /// By job id: a job has at most one live attempt.
     var attempts: [String: LiveAttempt] = [:]
     var outbox = Outbox()
@@ -57,6 +60,8 @@ public actor WorkerAgent {
         self.models = Dictionary(configuration.models.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.logger = logger
         for warning in configuration.warnings { logger.warning("\(warning)") }
+        // A lease renewal to a supervisor that just died must not kill the worker.
+        signal(SIGPIPE, SIG_IGN)
         self.backoff = backoff
         self.requestTimeout = requestTimeout
         // One connect try per call: the agent's own loop backs off and logs each failure.
@@ -85,7 +90,9 @@ public actor WorkerAgent {
             case .simulated(let stepDuration, let failureRate):
                 executors[model.name] = SimulatedExecutor(stepDuration: stepDuration, failureRate: failureRate, seed: configuration.seed)
             case .process(let command, let environment):
-                executors[model.name] = ProcessExecutor(command: command, environment: environment, logger: logger)
+                executors[model.name] = ProcessExecutor(
+                    command: command, environment: environment, logger: logger,
+                    leftovers: LeftoverJobs(dataDirectory: configuration.dataDirectory))
             }
         }
         return executors
@@ -99,6 +106,13 @@ public actor WorkerAgent {
         let logger = self.logger
         let reloader = SighupReloader(contexts: [client.tls]) { line in logger.notice("\(line)") }
         defer { reloader.cancel() }
+        // What a previous incarnation left running dies before this one registers.
+        let leftovers = LeftoverJobs(dataDirectory: configuration.dataDirectory).stopAll()
+        if !leftovers.isEmpty {
+            logger.warning("stopped job processes a previous worker left running", metadata: ["flotilla.pids": "\(leftovers)"])
+        }
+        let leases = Task { await self.renewLeases() }
+        defer { leases.cancel() }
         var failures = 0
         while !finished && !Task.isCancelled {
             let registered = await runSession(failures: failures)

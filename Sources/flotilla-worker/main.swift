@@ -65,6 +65,11 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 }
 
+// `flotilla-worker supervise ...` is the per-job supervisor the worker starts itself.
+if CommandLine.arguments.count > 1, CommandLine.arguments[1] == JobSupervisor.mode {
+    JobSupervisor.main(Array(CommandLine.arguments.dropFirst(2)))
+}
+
 // Parsed and run by hand: the synchronous `main()` would not await `run()`.
 do {
     let command = try WorkerCommand.parse()
