@@ -51,6 +51,8 @@ extension WorkerAgent {
                 if case .drain = entry.report { logger.info("drain notice acknowledged") }
             }
         }
+        // The outbox is empty: a shutdown waiting for its last report can finish now.
+        checkShutdown()
     }
 
     /// Acts on one ReportAck; false stops the courier until the next session.

@@ -36,9 +36,12 @@ extension WorkerAgent {
         kickCourier()
     }
 
-    /// Finishes the shutdown once nothing is left to report.
+    /// Finishes the shutdown once nothing is left to report. With no attempts and no
+    /// connection there is nothing to wait for: the drain notice is a courtesy, and a
+    /// container runtime kills a worker that takes longer than about 10 s.
     func checkShutdown() {
-        guard shutdown != nil, !finished, attempts.isEmpty, outbox.isEmpty || workerID == nil else { return }
+        guard shutdown != nil, !finished, attempts.isEmpty else { return }
+        guard outbox.isEmpty || workerID == nil || session == nil else { return }
         logger.notice("drained: every attempt reported")
         finish()
     }

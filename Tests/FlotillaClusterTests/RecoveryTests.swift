@@ -125,17 +125,39 @@ extension ProcessClusterTests {
             }
         }
 
-        @Test func workerThatReconnectsBeforeItsJobMovedKeepsIt() async throws {
+        /// A pause shorter than the self-fencing deadline (833 ms with these timers) costs nothing.
+        @Test func workerSilentBrieflyKeepsItsJob() async throws {
             try await cluster { cluster in
                 let worker = try await cluster.startWorker("w1", gpus: 1, models: Self.sdxl)
                 let admin = try await cluster.admin()
                 let job = try await cluster.submit(ClusterHarness.spec(model: "sdxl", steps: 30), via: admin).job
                 try await cluster.waitForJob(job.id, via: admin, "running") { $0.step >= 2 }
                 worker.signal(SIGSTOP)
-                try await cluster.waitForJob(job.id, via: admin, "attempt lost") { $0.attempts.last?.state == .lost }
+                try await Task.sleep(for: .milliseconds(400))
                 worker.signal(SIGCONT)
                 let done = try await cluster.waitForJob(job.id, via: admin, "succeeded") { $0.state == .succeeded }
                 #expect(done.attempts.count == 1, "the job was restarted needlessly: \(done.attempts)")
+            }
+        }
+
+        /// Silent past its fencing deadline, a worker cannot know whether its attempt was
+        /// given to someone else, so it stops it; the job resumes from its checkpoint. Before
+        /// self-fencing, it kept running the attempt the coordinator had declared lost.
+        @Test func workerSilentPastItsFencingDeadlineStopsItsAttempt() async throws {
+            try await cluster { cluster in
+                let worker = try await cluster.startWorker("w1", gpus: 1, models: Self.sdxl)
+                let admin = try await cluster.admin()
+                let job = try await cluster.submit(ClusterHarness.spec(model: "sdxl", steps: 30), via: admin).job
+                try await cluster.waitForJob(job.id, via: admin, "checkpointed") { $0.latestCheckpoint.step >= 3 }
+                worker.signal(SIGSTOP)
+                try await cluster.waitForJob(job.id, via: admin, "attempt lost") { $0.attempts.last?.state == .lost }
+                worker.signal(SIGCONT)
+                let done = try await cluster.waitForJob(job.id, via: admin, "succeeded") { $0.state == .succeeded }
+                #expect(done.attempts.count == 2, "\(done.attempts)")
+                // LOST, or CANCELLED when the worker reported its own stop after reconnecting.
+                #expect([.lost, .cancelled].contains(done.attempts[0].state), "\(done.attempts)")
+                #expect(done.attempts[1].resumedFromStep >= 3, "\(done.attempts)")
+                #expect(worker.output.contains("stopping every attempt before the coordinator reassigns them"))
             }
         }
 

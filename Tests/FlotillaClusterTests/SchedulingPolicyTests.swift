@@ -115,7 +115,13 @@ extension ProcessClusterTests {
                 #expect(status.gpuTypes.map { "\($0.gpuType) \($0.allocated)/\($0.total)" } == ["A100 0/1"])
                 #expect(status.modelQueues.contains { $0.model == "stepper" && $0.queued == 0 })
                 #expect(status.p99QueueWaitMs > 0, "the free job waited for the premium one")
-                let metrics = try await httpGet(port: cluster.httpPort, path: "/metrics").body
+                // The gauges are sampled once a second: wait for the sample after the jobs ended.
+                var metrics = try await httpGet(port: cluster.httpPort, path: "/metrics").body
+                let sampled = ContinuousClock.now + .seconds(5)
+                while !metrics.contains(#"flotilla_queue_depth{tier="premium"} 0"#), ContinuousClock.now < sampled {
+                    try await Task.sleep(for: .milliseconds(100))
+                    metrics = try await httpGet(port: cluster.httpPort, path: "/metrics").body
+                }
                 #expect(metrics.contains(#"flotilla_gpus_total{gpu_type="A100"} 1"#), "\(metrics.prefix(2_000))")
                 #expect(metrics.contains(#"flotilla_queue_depth{tier="premium"} 0"#))
                 // The premium job ran while the free one waited.

@@ -108,19 +108,20 @@ import Glibc
 
     @Test func fencingDeadlinesFallBeforeTheCoordinatorsTimeout() {
         var fencing = SelfFencing(heartbeatInterval: .seconds(5), heartbeatTimeout: .seconds(15))
-        #expect(fencing.fenceAfter == .seconds(10))
-        #expect(fencing.leaseTimeout == .milliseconds(2_500))
+        #expect(fencing.fenceAfter == .seconds(5) + .seconds(10) / 3)
+        #expect(fencing.leaseTimeout == (.seconds(10) - .seconds(10) / 3) / 2)
         #expect(fencing.fenceAfter + fencing.leaseTimeout < fencing.heartbeatTimeout)
         let start = ContinuousClock.now
         #expect(fencing.isFenced(at: start), "nothing runs before the first acknowledgement")
         fencing.acknowledged(at: start)
-        #expect(!fencing.isFenced(at: start + .milliseconds(9_999)))
-        #expect(fencing.isFenced(at: start + .seconds(10)))
-        fencing.acknowledged(at: start + .seconds(10))
+        #expect(!fencing.isFenced(at: start + .milliseconds(8_333)))
+        #expect(fencing.isFenced(at: start + .milliseconds(8_334)))
+        fencing.acknowledged(at: start + .seconds(9))
         #expect(!fencing.isFenced(at: start + .seconds(11)))
         // Short test timers keep the same proportions.
         let quick = SelfFencing(heartbeatInterval: .milliseconds(200), heartbeatTimeout: .seconds(2))
-        #expect(quick.fenceAfter == .milliseconds(1_100))
-        #expect(quick.leaseTimeout == .milliseconds(450))
+        #expect(quick.fenceAfter == .milliseconds(800))
+        #expect(quick.leaseTimeout == .milliseconds(600))
+        #expect(quick.renewInterval == .milliseconds(100))
     }
 }
