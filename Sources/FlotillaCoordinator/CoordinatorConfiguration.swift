@@ -28,6 +28,9 @@ public struct CoordinatorConfiguration: Sendable {
     public var breakers = BreakerPolicy()
     /// Quotas the coordinator sets at start (`flotillactl tenants set` changes them at run time).
     public var tenants: [Flotilla_V1_TenantQuota] = []
+    /// Budgets of the protocol port (PROTOCOL.md §7.1) and of the plain-HTTP port.
+    public var transport = TransportConfiguration()
+    public var http = HTTPLimits()
     /// What reading found suspicious but not wrong (unknown `FLOTILLA_*` variables), logged at start.
     public var warnings: [String] = []
 
@@ -64,6 +67,11 @@ public struct CoordinatorConfiguration: Sendable {
         scheduler = try Self.schedulerPolicy(reader)
         breakers = try Self.breakerPolicy(reader)
         tenants = try Self.tenants(reader)
+        transport = try Self.transport(reader)
+        http = HTTPLimits(
+            maxConnections: try reader.integer("http.max_connections", default: http.maxConnections, in: 1...10_000),
+            idleTimeout: .milliseconds(Int64(try reader.milliseconds(
+                "http.idle_timeout", default: UInt64(http.idleTimeout.nanoseconds / 1_000_000), minimum: 100))))
         try reader.finish()
         warnings = reader.environmentWarnings
     }

@@ -58,11 +58,12 @@ public final class CoordinatorProcess: Service, Sendable {
         let service = CoordinatorService(core: core, configuration: configuration, logger: logger, scaling: scaling)
         let server = try await FlotillaServer.start(
             host: configuration.listen.host, port: configuration.listen.port, tls: tls,
-            local: LocalNode(identity: identity), service: service, logger: logger)
+            local: LocalNode(identity: identity), service: service, configuration: configuration.transport, logger: logger)
         let http: HealthHTTPServer
         do {
             http = try await HealthHTTPServer.start(
-                host: configuration.httpListen.host, port: configuration.httpListen.port, endpoints: endpoints())
+                host: configuration.httpListen.host, port: configuration.httpListen.port, endpoints: endpoints(),
+                limits: configuration.http)
         } catch {
             await server.close()
             throw error

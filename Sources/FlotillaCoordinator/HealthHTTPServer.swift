@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -10,25 +11,55 @@ struct HealthEndpoints: Sendable {
     var metrics: @Sendable () async -> [UInt8]
 }
 
+/// How much of the process the plain-HTTP port may use. It is unauthenticated, so it
+/// gets its own small descriptor budget: before, 1,000 idle connections used every
+/// descriptor and the mutual-TLS port stopped accepting.
+public struct HTTPLimits: Sendable, Hashable {
+    /// Open connections; past it a new one is closed at once.
+    public var maxConnections: Int
+    /// A connection on which nothing arrives for this long is closed.
+    public var idleTimeout: TimeAmount
+
+    public init(maxConnections: Int = 64, idleTimeout: TimeAmount = .seconds(10)) {
+        self.maxConnections = maxConnections
+        self.idleTimeout = idleTimeout
+    }
+}
+
 /// A small HTTP/1.1 server over NIOHTTP1's codec: GET only, one response per
 /// request, no keep-alive state worth speaking of.
 final class HealthHTTPServer: Sendable {
     let channel: any Channel
+    private let open: NIOLockedValueBox<Int>
 
-    private init(channel: any Channel) { self.channel = channel }
+    private init(channel: any Channel, open: NIOLockedValueBox<Int>) {
+        self.channel = channel
+        self.open = open
+    }
 
-    static func start(host: String, port: Int, endpoints: HealthEndpoints,
+    static func start(host: String, port: Int, endpoints: HealthEndpoints, limits: HTTPLimits = HTTPLimits(),
                       group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> HealthHTTPServer {
+        let open = NIOLockedValueBox(0)
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMap {
-                    channel.pipeline.addHandler(HealthHTTPHandler(endpoints: endpoints))
+                let admitted = open.withLockedValue { count in
+                    guard count < limits.maxConnections else { return false }
+                    count += 1
+                    return true
+                }
+                guard admitted else { return channel.close() }
+                channel.closeFuture.whenComplete { _ in open.withLockedValue { $0 -= 1 } }
+                return channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMap {
+                    channel.pipeline.addHandlers(IdleStateHandler(allTimeout: limits.idleTimeout), HealthHTTPHandler(endpoints: endpoints))
                 }
             }
             .bind(host: host, port: port).get()
-        return HealthHTTPServer(channel: channel)
+        return HealthHTTPServer(channel: channel, open: open)
     }
+
+    /// Connections open now.
+    var connectionCount: Int { open.withLockedValue { $0 } }
 
     var port: Int { channel.localAddress?.port ?? 0 }
 
@@ -43,6 +74,14 @@ private final class HealthHTTPHandler: ChannelInboundHandler, @unchecked Sendabl
     private var head: HTTPRequestHead?
 
     init(endpoints: HealthEndpoints) { self.endpoints = endpoints }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
