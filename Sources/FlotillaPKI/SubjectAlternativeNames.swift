@@ -17,6 +17,13 @@ struct SubjectAlternativeNames {
     init(identity: NodeIdentity, dnsNames: [String], ipAddresses: [String]) throws {
         var components = [("cluster", identity.cluster), ("name", identity.name)]
         if let region = identity.region { components.append(("region", region)) }
+        if let tenant = identity.tenant {
+            // A tenant scopes what a client may do with jobs; on any other role it would mean nothing.
+            guard identity.role == .client else {
+                throw PKIError.invalidName("a tenant binds only client certificates, not role \(identity.role.rawValue)")
+            }
+            components.append(("tenant", tenant))
+        }
         for (label, value) in components {
             guard NodeIdentity.isValidComponent(value) else {
                 throw PKIError.invalidName("invalid \(label) '\(value)' (1-128 letters, digits, '-', '_', '.')")

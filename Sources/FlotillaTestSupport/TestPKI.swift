@@ -30,10 +30,11 @@ public struct TestPKI: Sendable {
         try TestPKI(directory: directory.appendingPathComponent("other-ca-\(UUID().uuidString)"), cluster: cluster)
     }
 
-    /// A valid certificate for ROLE/NAME in this cluster. Asking twice for the same node
-    /// returns the same files, so harnesses may call this freely.
-    public func node(_ role: NodeRole, _ name: String, region: String? = nil) throws -> NodeTLSFiles {
-        let identity = NodeIdentity(cluster: cluster, role: role, name: name, region: region)
+    /// A valid certificate for ROLE/NAME in this cluster (a client's bound to `tenant` if
+    /// given). Asking twice for the same node returns the same files, so harnesses may
+    /// call this freely.
+    public func node(_ role: NodeRole, _ name: String, region: String? = nil, tenant: String? = nil) throws -> NodeTLSFiles {
+        let identity = NodeIdentity(cluster: cluster, role: role, name: name, region: region, tenant: tenant)
         return try files(for: identity, label: label(identity)) { try authority.issue(identity: identity) }
     }
 
@@ -56,7 +57,7 @@ public struct TestPKI: Sendable {
     }
 
     private func label(_ identity: NodeIdentity) -> String {
-        [identity.role.rawValue, identity.name, identity.region].compactMap { $0 }.joined(separator: "-")
+        [identity.role.rawValue, identity.name, identity.region, identity.tenant.map { "tenant-\($0)" }].compactMap { $0 }.joined(separator: "-")
     }
 
     /// Writes into a private staging directory and renames it into place, so concurrent

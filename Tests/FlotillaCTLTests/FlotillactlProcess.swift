@@ -28,6 +28,7 @@ struct CertificateJSON: Decodable {
     var role: String?
     var name: String?
     var region: String?
+    var tenant: String?
     var subject: String
     var validity: String
     var isCertificateAuthority: Bool

@@ -8,6 +8,7 @@ struct CertificateSummary: Encodable {
     var role: String?
     var name: String?
     var region: String?
+    var tenant: String?
     var subject: String
     var issuer: String
     var serialNumber: String
@@ -30,6 +31,7 @@ struct CertificateSummary: Encodable {
         role = identity?.role.rawValue
         name = identity?.name
         region = identity?.region
+        tenant = identity?.tenant
         subject = info.subject
         issuer = info.issuer
         serialNumber = info.serialNumber
@@ -57,6 +59,10 @@ struct CertificateSummary: Encodable {
             ("DNS names", dnsNames.isEmpty ? "-" : dnsNames.joined(separator: ", ")),
             ("IP addresses", ipAddresses.isEmpty ? "-" : ipAddresses.joined(separator: ", ")),
         ]
+        if role == NodeRole.client.rawValue {
+            // A client's tenant decides whose jobs it may see (PROTOCOL.md §9.2).
+            rows.insert(("Tenant", tenant ?? "(none: tenant default)"), at: 1)
+        }
         let otherURIs = uris.filter { $0 != identity }
         if !otherURIs.isEmpty { rows.append(("Other URIs", otherURIs.joined(separator: ", "))) }
         if let verification { rows.append(("Verified", verification)) }

@@ -16,6 +16,14 @@ enum CommandArguments {
         }
     }
 
+    /// A tenant binds what a client may do with jobs; other roles act for every tenant.
+    static func validateTenant(_ tenant: String, role: NodeRole) throws {
+        guard role == .client else {
+            throw CommandFailure.invalidArgument("--tenant is only for client certificates, not role \(role.rawValue)")
+        }
+        try validateComponent(tenant, kind: "tenant")
+    }
+
     static func validateDays(_ days: Int) throws {
         guard days > 0 else { throw CommandFailure.invalidArgument("invalid --days \(days) (must be at least 1)") }
     }

@@ -9,8 +9,10 @@ struct CreateCertificate: ParsableCommand {
         abstract: "Issue a certificate for a node (cert.pem, key.pem, ca.pem).",
         discussion: """
             The certificate names the node as flotilla://CLUSTER/ROLE/NAME[?region=REGION] \
-            (the cluster comes from the CA). Roles other than client are also valid for \
-            localhost and 127.0.0.1 unless --dns or --ip is given.
+            (the cluster comes from the CA); a client bound to a tenant is \
+            flotilla://CLUSTER/client/NAME?tenant=TENANT and may submit, see and cancel only \
+            that tenant's jobs. Roles other than client are also valid for localhost and \
+            127.0.0.1 unless --dns or --ip is given.
             """)
 
     @Option(name: .long, help: "coordinator, worker, router, admin or client.")
@@ -21,6 +23,9 @@ struct CreateCertificate: ParsableCommand {
 
     @Option(name: .long, help: "Region the node serves.")
     var region: String?
+
+    @Option(name: .long, help: "Tenant a client certificate is bound to (client role only).")
+    var tenant: String?
 
     @Option(name: .long, help: "DNS name the node is reached by (repeatable).")
     var dns: [String] = []
@@ -44,6 +49,7 @@ struct CreateCertificate: ParsableCommand {
         let nodeRole = try CommandArguments.role(role)
         try CommandArguments.validateComponent(name, kind: "name")
         if let region { try CommandArguments.validateComponent(region, kind: "region") }
+        if let tenant { try CommandArguments.validateTenant(tenant, role: nodeRole) }
         try CommandArguments.validateDays(days)
         let authority: CertificateAuthority
         do {
@@ -51,7 +57,8 @@ struct CreateCertificate: ParsableCommand {
         } catch let error as PKIError {
             throw CommandFailure("cannot load the CA from \(caDir): \(error)")
         }
-        let identity = NodeIdentity(cluster: authority.cluster, role: nodeRole, name: name, region: region)
+        let identity = NodeIdentity(cluster: authority.cluster, role: nodeRole, name: name, region: region,
+                                    tenant: tenant)
         let issued: IssuedCertificate
         do {
             issued = try authority.issue(identity: identity, dnsNames: dns, ipAddresses: ip, validityDays: days)
