@@ -72,11 +72,11 @@ extension CoordinatorCore {
 
     /// A stream of the job's events: its current state first, then every
     /// change until it is terminal.
-    func watch(_ jobID: JobID) throws -> AsyncThrowingStream<any SwiftProtobuf.Message, any Error> {
-        guard state.job(jobID) != nil,
+    func watch(_ jobID: JobID, visibleTo scope: TenantScope) throws -> AsyncThrowingStream<any SwiftProtobuf.Message, any Error> {
+        guard let job = state.job(jobID), scope.admits(job),
               let current = state.jobEvent(for: JobChange(jobID: jobID, stateChanged: true, message: "current state"),
                                            at: now()) else {
-            throw FlotillaError(.notFound, "no job \(jobID)")
+            throw TenantScope.unknownJob(jobID.rawValue)
         }
         let (stream, continuation) = AsyncThrowingStream<any SwiftProtobuf.Message, any Error>.makeStream()
         continuation.yield(current)

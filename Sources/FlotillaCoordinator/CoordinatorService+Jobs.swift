@@ -7,10 +7,11 @@ extension CoordinatorService {
     static let defaultListLimit = 100
     static let maxListLimit = 1_000
 
-    func submit(_ request: Flotilla_V1_SubmitJobRequest) async throws -> Flotilla_V1_SubmitJobResponse {
+    func submit(_ request: Flotilla_V1_SubmitJobRequest, peer: PeerInfo) async throws -> Flotilla_V1_SubmitJobResponse {
         let started = ContinuousClock.now
-        let spec = request.spec
+        var spec = request.spec
         if let problem = JobSpecValidation.problem(in: spec) { throw FlotillaError(.invalidArgument, problem) }
+        spec.tenant = try TenantScope(peer).tenant(naming: spec.tenant, to: "submit jobs for")
         switch try await core.preflight(spec).get() {
         case .reject(let rejection):
             throw rejection.flotillaError
@@ -36,9 +37,10 @@ extension CoordinatorService {
         return response
     }
 
-    func getJob(_ request: Flotilla_V1_GetJobRequest) async throws -> Flotilla_V1_GetJobResponse {
-        guard let job = await core.read({ $0.job(JobID(request.jobID)) }) else {
-            throw FlotillaError(.notFound, "no job \(request.jobID)")
+    func getJob(_ request: Flotilla_V1_GetJobRequest, peer: PeerInfo) async throws -> Flotilla_V1_GetJobResponse {
+        let scope = TenantScope(peer)
+        guard let job = await core.read({ $0.job(JobID(request.jobID)) }), scope.admits(job) else {
+            throw TenantScope.unknownJob(request.jobID)
         }
         var response = Flotilla_V1_GetJobResponse()
         response.job = job.proto
@@ -47,8 +49,10 @@ extension CoordinatorService {
 
     /// Jobs matching the filters, newest submission first. `page_token` is
     /// the sequence of the last job of the previous page: later submissions
-    /// cannot shift what the next page holds.
-    func listJobs(_ request: Flotilla_V1_ListJobsRequest) async throws -> Flotilla_V1_ListJobsResponse {
+    /// cannot shift what the next page holds. A tenant-bound client lists only
+    /// its tenant's jobs, as if it had asked for that tenant.
+    func listJobs(_ request: Flotilla_V1_ListJobsRequest, peer: PeerInfo) async throws -> Flotilla_V1_ListJobsResponse {
+        let tenant = try TenantScope(peer).tenant(naming: request.tenant, to: "list jobs of")
         let limit = request.limit == 0 ? Self.defaultListLimit : min(Int(request.limit), Self.maxListLimit)
         var before = UInt64.max
         if !request.pageToken.isEmpty {
@@ -63,16 +67,18 @@ extension CoordinatorService {
             var response = Flotilla_V1_ListJobsResponse()
             var lastSequence: UInt64 = 0
             for job in state.jobs.reversed() where job.sequence < start {
-                if response.jobs.count == limit {
-                    response.nextPageToken = String(lastSequence)
-                    break
-                }
                 if !states.isEmpty, !states.contains(job.state.proto) { continue }
-                if !request.tenant.isEmpty, job.tenant != request.tenant { continue }
+                if !tenant.isEmpty, job.tenant != tenant { continue }
                 if !request.model.isEmpty, job.spec.model != request.model { continue }
                 if !request.workerID.isEmpty, !job.attempts.contains(where: {
                     $0.workerID.rawValue == request.workerID || state.worker($0.workerID)?.name == request.workerID
                 }) { continue }
+                // Only a further match makes another page: a client never gets an
+                // empty last page that hints at other tenants' older jobs.
+                if response.jobs.count == limit {
+                    response.nextPageToken = String(lastSequence)
+                    break
+                }
                 response.jobs.append(job.proto)
                 lastSequence = job.sequence
             }
@@ -80,9 +86,11 @@ extension CoordinatorService {
         }
     }
 
-    func cancel(_ request: Flotilla_V1_CancelJobRequest) async throws -> Flotilla_V1_CancelJobResponse {
-        guard await core.read({ $0.job(JobID(request.jobID)) }) != nil else {
-            throw FlotillaError(.notFound, "no job \(request.jobID)")
+    func cancel(_ request: Flotilla_V1_CancelJobRequest, peer: PeerInfo) async throws -> Flotilla_V1_CancelJobResponse {
+        let scope = TenantScope(peer)
+        // A job's tenant never changes, so checking before proposing cannot go stale.
+        guard let job = await core.read({ $0.job(JobID(request.jobID)) }), scope.admits(job) else {
+            throw TenantScope.unknownJob(request.jobID)
         }
         let reason = request.reason.isEmpty ? "cancelled by a user" : request.reason
         _ = try await core.proposeChecked(.cancelJob(JobID(request.jobID), reason: reason, at: await core.now()))

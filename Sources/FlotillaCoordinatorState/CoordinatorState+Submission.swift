@@ -12,7 +12,8 @@ public enum SubmissionCheck: Hashable, Sendable {
 }
 
 extension CoordinatorState {
-    static let defaultTenant = "default"
+    /// The tenant of a job submitted without one (and of a client certificate naming none).
+    public static let defaultTenant = "default"
     /// `JobSpec.max_attempts = 0` means the cluster default.
     public static let defaultMaxAttempts: UInt32 = 3
     /// A job's GPUs all sit on one worker; more than this is a mistake, not a job.

@@ -96,6 +96,17 @@ import Testing
         }
     }
 
+    @Test func aTenantRefusalNamesTheCertificateNotItsRole() async throws {
+        let refusal = FlotillaError(.permissionDenied,
+                                    "this certificate is bound to tenant default; it may not submit jobs for tenant acme")
+        try await CtlHarness.with({ _ in .failure(refusal) }) { harness in
+            let result = try await harness.run(["jobs", "submit", "--model", "sdxl", "--tenant", "acme"], as: .client)
+            #expect(result.status == 1)
+            #expect(result.stderr == "flotillactl: the certificate flotilla://\(harness.pki.cluster)/client/alice may not do this "
+                        + "(PERMISSION_DENIED: \(refusal.message))\n")
+        }
+    }
+
     @Test func aFollowerWithNoKnownLeaderIsReported() async throws {
         try await CtlHarness.with({ _ in .failure(FlotillaError(.notLeader, "not the leader")) }) { harness in
             let result = try await harness.run(["jobs", "get", "j-1"], as: .client)

@@ -62,7 +62,7 @@ import Testing
             let spec = try #require(harness.coordinator.requests(of: Flotilla_V1_SubmitJobRequest.self).first).spec
             #expect(spec.gpuCount == 1)
             #expect(spec.tier == .standard)
-            #expect(spec.tenant == "default")
+            #expect(spec.tenant.isEmpty, "the coordinator fills in the certificate's tenant, else default")
             #expect(spec.steps == 0 && spec.maxAttempts == 0 && spec.gpuType.isEmpty)
             #expect(!spec.fallbackAllowed)
             #expect(spec.idempotencyKey.hasPrefix("flotillactl-"), "a generated key makes a resend safe")

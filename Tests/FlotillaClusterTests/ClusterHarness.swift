@@ -143,8 +143,9 @@ final class ClusterHarness: @unchecked Sendable {
 
     // MARK: Clients
 
-    func connect(_ role: NodeRole, _ name: String) async throws -> FlotillaConnection {
-        let files = try pki.node(role, name)
+    /// A connection under ROLE/NAME's certificate; `tenant` binds a client's to that tenant.
+    func connect(_ role: NodeRole, _ name: String, tenant: String? = nil) async throws -> FlotillaConnection {
+        let files = try pki.node(role, name, tenant: tenant)
         let tls = try TLSContext(
             configuration: TLSConfiguration(certificatePath: files.certificate.path, privateKeyPath: files.privateKey.path,
                                             trustRootsPath: files.caCertificate.path),

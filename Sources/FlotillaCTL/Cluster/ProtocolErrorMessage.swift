@@ -57,10 +57,16 @@ struct ProtocolErrorMessage {
         }
     }
 
-    /// Names the certificate's role and the role the request needs (RolePolicy, PROTOCOL.md §9).
+    /// Names the certificate's role and the role the request needs (RolePolicy, PROTOCOL.md §9),
+    /// or the certificate itself when its role was not the reason.
     private func permissionDenied(_ error: FlotillaError, request: any SwiftProtobuf.Message) -> String {
         let operatorRoles: [NodeRole] = [.admin, .client]
         let needed = MessageKind.of(request).map { RolePolicy.allowedSenders(of: $0) } ?? []
+        if needed.contains(session.identity.role) {
+            // The role may send this kind, so something else was refused: a client
+            // naming a tenant its certificate is not bound to (PROTOCOL.md §9.2).
+            return "the certificate \(session.identity.uri) may not do this (\(error.codeName): \(error.message))"
+        }
         let roles = operatorRoles.filter(needed.contains).map(\.rawValue)
         var text = "the certificate's role (\(role)) may not do this"
         if roles == [NodeRole.admin.rawValue] {

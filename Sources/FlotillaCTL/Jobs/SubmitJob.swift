@@ -25,8 +25,10 @@ struct SubmitJob: AsyncParsableCommand {
     @Option(name: .long, help: "Priority tier.")
     var tier: TierArgument = .standard
 
-    @Option(name: .long, help: "Tenant the job is billed to; quotas attach to it.")
-    var tenant = "default"
+    @Option(name: .long, help: ArgumentHelp(
+        "Tenant the job is billed to; quotas attach to it (default: a client certificate's own tenant, else default).",
+        valueName: "tenant"))
+    var tenant: String?
 
     @Option(name: .customLong("param"), help: ArgumentHelp("A model parameter (repeatable).", valueName: "key=value"))
     var params: [KeyValueArgument] = []
@@ -70,7 +72,8 @@ struct SubmitJob: AsyncParsableCommand {
             spec.gpuCount = gpus
             spec.gpuType = gpuType ?? ""
             spec.tier = tier.proto
-            spec.tenant = tenant
+            // Empty lets the coordinator decide, so a tenant-bound client need not repeat its tenant.
+            spec.tenant = tenant ?? ""
             spec.params = try KeyValueArgument.dictionary(params, option: "--param")
             spec.steps = steps ?? 0
             spec.maxAttempts = maxAttempts ?? 0
