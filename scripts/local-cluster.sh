@@ -47,7 +47,8 @@ for w in 1 2 3; do
   "$ctl" tls cert create --role worker --name "worker-$w" --ca-dir "$root/pki/ca" --out "$root/pki/worker-$w" >/dev/null
 done
 "$ctl" tls cert create --role admin --name operator --ca-dir "$root/pki/ca" --out "$root/pki/admin" >/dev/null
-echo "CA, coordinator-1, worker-1..3 and an admin certificate (operator)"
+"$ctl" tls cert create --role client --name alice --tenant research --ca-dir "$root/pki/ca" --out "$root/pki/alice" >/dev/null
+echo "CA, coordinator-1, worker-1..3, an admin certificate (operator) and a client of tenant research (alice)"
 
 cat > "$root/env.sh" <<ENV
 # source this file to point flotillactl at the local cluster
@@ -138,6 +139,12 @@ done
 echo
 "$ctl" jobs get "$job"
 
+say "what alice, a client bound to tenant research, sees: research's jobs only"
+as_alice() {
+  FLOTILLA_CLIENT_CERT="$root/pki/alice/cert.pem" FLOTILLA_CLIENT_KEY="$root/pki/alice/key.pem" "$ctl" "$@"
+}
+as_alice jobs list
+
 say "done: the cluster is still running"
 cat <<TXT
   source $root/env.sh            # points flotillactl at it (admin certificate)
@@ -145,6 +152,8 @@ cat <<TXT
   flotillactl workers            # workers, GPUs, heartbeats
   flotillactl jobs submit --model sdxl --steps 20 --wait
   flotillactl jobs watch JOB_ID
+  FLOTILLA_CLIENT_CERT=$root/pki/alice/cert.pem FLOTILLA_CLIENT_KEY=$root/pki/alice/key.pem \
+    flotillactl jobs list        # as alice: tenant research's jobs only
   flotillactl breakers           # per-model circuit breakers (reset|trip MODEL)
   flotillactl tenants            # quotas and usage (tenants set NAME --max-gpus N ...)
   curl -s http://127.0.0.1:9400/metrics | grep flotilla_
