@@ -34,6 +34,11 @@ actor CoordinatorCore {
     /// further proposal is accepted (the process should be restarted).
     private(set) var failure: String?
     private(set) var leaderSince: UInt64 = 0
+    /// Liveness, kept off the log: when each worker last heartbeated (leader clock).
+    /// Empty after a restart or an election, when the restart grace covers every worker.
+    private(set) var heard: [WorkerID: UInt64] = [:]
+    /// Heartbeats that changed nothing replicated, so were not logged (for the bench and metrics).
+    private(set) var heartbeatsKeptOffTheLog: UInt64 = 0
     private(set) var ready = false
 
     var directiveStreams: [WorkerID: DirectiveStream] = [:]
@@ -54,7 +59,7 @@ actor CoordinatorCore {
         }
         var replayed = 0
         try log.forEachEntry(from: state.lastAppliedIndex + 1) { entry in
-            _ = state.apply(try LogEntryRecord(index: entry.index, term: entry.term, payload: entry.payload))
+            _ = try state.applyChecked(try LogEntryRecord(index: entry.index, term: entry.term, payload: entry.payload))
             replayed += 1
         }
         logger.info("recovered state", metadata: [
@@ -164,8 +169,33 @@ actor CoordinatorCore {
     /// The planner's commands for the state as it stands. Planned here, not on
     /// a copy held across the proposal: a copy alive while `apply` mutates
     /// would make every dictionary of the state copy itself.
+    /// A worker's heartbeat: noted in memory, logged only when it changes replicated state.
+    func heartbeat(_ request: Flotilla_V1_HeartbeatRequest) async throws -> [Flotilla_V1_FencingTokenForJob] {
+        let at = now()
+        let effect = state.heartbeatEffect(request)
+        if let rejection = effect.rejection { throw FlotillaError(rejection.code, rejection.message) }
+        heard[WorkerID(request.workerID)] = at
+        guard effect.needsLog else {
+            heartbeatsKeptOffTheLog += 1
+            return effect.stop
+        }
+        return try await proposeChecked(.heartbeat(request, at: at)).stopAttempts
+    }
+
+    /// When the worker was last heard from: in memory, or as last logged.
+    func lastHeard(_ worker: Worker) -> UInt64 { max(worker.lastHeartbeatAt, heard[worker.id] ?? 0) }
+
+    /// Every worker as ListWorkers shows it, with its in-memory last heartbeat.
+    func workerInfos() -> [Flotilla_V1_WorkerInfo] {
+        state.workers.compactMap { worker in
+            guard var info = state.workerInfo(worker.id) else { return nil }
+            info.lastHeartbeatUnixMs = lastHeard(worker)
+            return info
+        }
+    }
+
     func plan(with planner: CoordinatorPlanner) -> [Flotilla_V1_Command] {
-        planner.plan(state, now: now(), leaderSince: leaderSince)
+        planner.plan(state, now: now(), leaderSince: leaderSince, heard: heard)
     }
 
     /// What a submission would do now (see `CoordinatorState.checkSubmission`),

@@ -43,7 +43,7 @@ extension CoordinatorService {
 
     func listWorkers() async -> Flotilla_V1_ListWorkersResponse {
         var response = Flotilla_V1_ListWorkersResponse()
-        response.workers = await core.read { state in state.workers.compactMap { state.workerInfo($0.id) } }
+        response.workers = await core.workerInfos()
         return response
     }
 

@@ -41,7 +41,7 @@ extension CoordinatorService {
     private func refuseSecondLiveRegistration(of name: String, peer: PeerInfo) async throws {
         guard let existing = await core.read({ $0.worker(named: name) }),
               let holder = await core.registeredConnection(of: existing.id), holder != peer.connectionID else { return }
-        let silentFor = await core.now().saturatingSubtract(existing.lastHeartbeatAt)
+        let silentFor = await core.now().saturatingSubtract(await core.lastHeard(existing))
         guard silentFor >= configuration.health.suspectAfterMs else {
             throw FlotillaError(.alreadyExists,
                                 "worker \(name) is already connected (\(existing.address), last heartbeat \(silentFor) ms ago); two workers may not share a name")
@@ -51,9 +51,8 @@ extension CoordinatorService {
     func heartbeat(_ request: Flotilla_V1_HeartbeatRequest, peer: PeerInfo) async throws -> Flotilla_V1_HeartbeatResponse {
         if let problem = FieldLimits.heartbeatProblem(request) { throw FlotillaError(.invalidArgument, problem) }
         let worker = try await ownWorker(request.workerID, peer: peer)
-        let outcome = try await core.proposeChecked(.heartbeat(request, at: await core.now()))
         var response = Flotilla_V1_HeartbeatResponse()
-        response.stop = outcome.stopAttempts
+        response.stop = try await core.heartbeat(request)
         response.drain = (await core.read({ $0.worker(worker.id)?.drain })?.byOperator) ?? false
         return response
     }

@@ -18,7 +18,12 @@ public struct CoordinatorPlanner: Sendable {
     ///   - now: the leader's clock, unix ms; stamped on every command.
     ///   - leaderSince: when this coordinator became leader (or restarted).
     ///     Silence is only counted from then, and the restart grace runs from it.
-    public func plan(_ state: CoordinatorState, now: UInt64, leaderSince: UInt64) -> [Flotilla_V1_Command] {
+    ///   - heard: the leader's in-memory liveness, when each worker last heartbeated;
+    ///     newer than the replicated `lastHeartbeatAt`, which changes only when a
+    ///     heartbeat was logged. Commands still carry the replicated value as their guard.
+    public func plan(_ state: CoordinatorState, now: UInt64, leaderSince: UInt64,
+                     heard: [WorkerID: UInt64] = [:]) -> [Flotilla_V1_Command] {
+        func lastHeard(_ worker: Worker) -> UInt64 { max(worker.lastHeartbeatAt, heard[worker.id] ?? 0) }
         let graceEnds = leaderSince.saturatingAdd(health.restartGraceMs)
         let inGrace = now < graceEnds
         var commands: [Flotilla_V1_Command] = []
@@ -27,7 +32,7 @@ public struct CoordinatorPlanner: Sendable {
         // Workers: SUSPECT after missed heartbeats, LOST after the timeout.
         if !inGrace {
             for worker in state.workers where worker.health != .lost {
-                let silent = now.saturatingSubtract(max(worker.lastHeartbeatAt, leaderSince))
+                let silent = now.saturatingSubtract(max(lastHeard(worker), leaderSince))
                 if silent > health.heartbeatTimeoutMs {
                     commands.append(.lost(worker.id, lastHeartbeatAt: worker.lastHeartbeatAt,
                                           reason: "no heartbeat for \(silent) ms", at: now))
@@ -58,7 +63,7 @@ public struct CoordinatorPlanner: Sendable {
         // Placement, on workers known to be alive: during the grace only those
         // heard from since this leader began.
         let eligible = state.workers.filter { worker in
-            worker.acceptsWork && !unfit.contains(worker.id) && (!inGrace || worker.lastHeartbeatAt >= leaderSince)
+            worker.acceptsWork && !unfit.contains(worker.id) && (!inGrace || lastHeard(worker) >= leaderSince)
         }
         commands += placement.place(state, on: eligible, now: now)
         return commands

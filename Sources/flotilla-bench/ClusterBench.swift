@@ -18,6 +18,7 @@ struct ClusterBench: ParsableCommand {
     @Option(help: "Zero-step jobs submitted for the throughput case.") var jobs = 4_000
     @Option(help: "Seconds of paced submissions for the latency case.") var latencySeconds: Double = 8
     @Option(help: "Worker connections for the memory case.") var workerConnections = 1_000
+    @Option(help: "Seconds the idle workers heartbeat (every 5 s each) for the log-entries case.") var livenessSeconds: Double = 15
 
     func measure() async throws {
         let bin = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
@@ -58,6 +59,7 @@ struct ClusterBench: ParsableCommand {
         let before = try Self.residentKiB(bare.pid)
         var connections: [FlotillaConnection] = []
         var streams: [Task<Void, Never>] = []
+        var workerIDs: [String] = []
         for index in 0..<workerConnections {
             let name = "mem-worker-\(index)"
             let connection = try await Self.connect(pki: pki, role: .worker, name: name, port: memoryPort)
@@ -71,6 +73,7 @@ struct ClusterBench: ParsableCommand {
                 return item
             }
             let response = try await connection.request(register, expecting: Flotilla_V1_RegisterWorkerResponse.self)
+            workerIDs.append(response.workerID)
             var subscribe = Flotilla_V1_SubscribeDirectivesRequest()
             subscribe.workerID = response.workerID
             let stream = connection.stream(subscribe)
@@ -82,8 +85,47 @@ struct ClusterBench: ParsableCommand {
         let perWorker = Double(after - before) / Double(workerConnections)
         print(String(format: "coordinator memory: %d KiB idle, %d KiB with %d workers connected: %.1f KiB per worker connection",
                      before, after, workerConnections, perWorker))
+
+        // Liveness off the log: the idle workers heartbeat every 5 s, spread evenly.
+        let memoryAdmin = try await Self.connect(pki: pki, role: .admin, name: "bench-admin", port: memoryPort)
+        let indexBefore = try await Self.commitIndex(memoryAdmin)
+        let started = ContinuousClock.now
+        let end = started + .milliseconds(Int64(livenessSeconds * 1_000))
+        let heartbeats = NIOLockedValueBox(0)
+        let beating = connections
+        let ids = workerIDs
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, connection) in beating.enumerated() {
+                let workerID = ids[index]
+                let offset = Int64(5_000 * index / max(1, beating.count))
+                group.addTask {
+                    var next = started + .milliseconds(offset)
+                    var beat = Flotilla_V1_HeartbeatRequest()
+                    beat.workerID = workerID
+                    beat.freeGpus = 8
+                    while next < end {
+                        try await Task.sleep(until: next, clock: .continuous)
+                        _ = try await connection.request(beat, expecting: Flotilla_V1_HeartbeatResponse.self)
+                        heartbeats.withLockedValue { $0 += 1 }
+                        next = next + .seconds(5)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let entries = try await Self.commitIndex(memoryAdmin) - indexBefore
+        let elapsed = Self.seconds(ContinuousClock.now - started)
+        print(String(format: "liveness: %d idle workers, %d heartbeats in %.1f s: %d log entries, %.2f entries/s (%.1f heartbeats/s)",
+                     workerConnections, heartbeats.withLockedValue { $0 }, elapsed, entries, Double(entries) / elapsed,
+                     Double(heartbeats.withLockedValue { $0 }) / elapsed))
+        await memoryAdmin.close()
         for stream in streams { stream.cancel() }
         for connection in connections { await connection.close() }
+    }
+
+    static func commitIndex(_ admin: FlotillaConnection) async throws -> UInt64 {
+        let status = try await admin.request(Flotilla_V1_ClusterStatusRequest(), expecting: Flotilla_V1_ClusterStatusResponse.self)
+        return status.coordinators.first?.commitIndex ?? 0
     }
 
     /// Submits `jobs` zero-step jobs from every client at once; the rate counts until the last succeeded.
