@@ -40,6 +40,9 @@ let package = Package(
             name: "FlotillaProto",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
+        // One seeded generator whose bounded draws do not depend on the toolchain, so a seed
+        // replays the same cases everywhere (simulations, fuzzing, the simulated executor).
+        .target(name: "FlotillaRandom"),
         // Frame header, LZ4, message kinds and the frame codec (NIOCore only).
         .target(
             name: "FlotillaWire",
@@ -47,6 +50,16 @@ let package = Package(
                 "CLZ4", "FlotillaProto",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        // Seeded fuzzing of the frame decoder, for the tests and `flotilla-bench fuzz`;
+        // not part of what the protocol's users link.
+        .target(
+            name: "FlotillaWireFuzz",
+            dependencies: [
+                "FlotillaWire", "FlotillaRandom", "FlotillaProto",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
@@ -118,7 +131,7 @@ let package = Package(
             name: "FlotillaWorker",
             dependencies: [
                 "FlotillaConfig", "FlotillaTransport", "FlotillaTLS", "FlotillaPKI", "FlotillaProto",
-                "FlotillaWire", "COpenSSL",
+                "FlotillaWire", "FlotillaRandom", "COpenSSL",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -138,7 +151,8 @@ let package = Package(
         .executableTarget(
             name: "flotilla-bench",
             dependencies: [
-                "FlotillaWire", "FlotillaTransport", "FlotillaPKI", "FlotillaProto", "FlotillaTLS", "FlotillaTestSupport",
+                "FlotillaWire", "FlotillaWireFuzz", "FlotillaRandom", "FlotillaTransport", "FlotillaPKI", "FlotillaProto",
+                "FlotillaTLS", "FlotillaTestSupport",
                 "FlotillaScheduler", "FlotillaCoordinatorState",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -147,11 +161,11 @@ let package = Package(
         ),
 
         // Shared by the test targets: temporary directories, test certificates, binaries.
-        .target(name: "FlotillaTestSupport", dependencies: ["FlotillaPKI"]),
+        .target(name: "FlotillaTestSupport", dependencies: ["FlotillaPKI", "FlotillaRandom"]),
         .testTarget(
             name: "FlotillaWireTests",
             dependencies: [
-                "FlotillaWire", "FlotillaProto",
+                "FlotillaWire", "FlotillaWireFuzz", "FlotillaRandom", "FlotillaProto",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),

@@ -28,14 +28,13 @@ extension CoordinatorState {
         var needsLog = worker.health != .alive || (heartbeat.draining && worker.drain == nil)
         var stop: [Flotilla_V1_FencingTokenForJob] = []
         for running in heartbeat.running {
-            let token = FencingToken(running.token)
-            switch target(JobID(running.jobID), token) {
-            case .live(let job) where job.liveAttempt?.workerID == id:
+            switch verdict(on: running, from: id, reclaiming: false) {
+            case .current(let job):
                 if Self.wouldAdvance(job, running) { needsLog = true }
-            case .rejected(let rejection) where !rejection.stopAttempt:
+            case .reclaimable, .unknownHere:
                 break
-            default:
-                stop.append(.init(JobID(running.jobID), token))
+            case .stop(let target):
+                stop.append(target)
             }
         }
         return HeartbeatEffect(needsLog: needsLog, stop: stop, rejection: nil)

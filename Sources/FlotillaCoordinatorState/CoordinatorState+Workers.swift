@@ -48,20 +48,47 @@ extension CoordinatorState {
             }
         }
         for running in registration.running {
-            let jobID = JobID(running.jobID)
-            let token = FencingToken(running.token)
-            switch target(jobID, token) {
-            case .live(var job) where job.liveAttempt?.workerID == id:
+            switch verdict(on: running, from: id, reclaiming: true) {
+            case .current(var job):
                 _ = advance(&job, step: running.step, totalSteps: running.totalSteps,
                             state: Self.reported(running.state), at: at, &outcome)
-                jobsByID[jobID] = job
-            case .ended(var job, let attempt) where reclaimable(job, attempt, by: id):
+                jobsByID[job.id] = job
+            case .reclaimable(var job):
                 reclaim(&job, running, at: at, &outcome)
-            case .rejected(let rejection) where !rejection.stopAttempt:
+            case .unknownHere:
                 break
-            default:
-                outcome.stopAttempts.append(.init(jobID, token))
+            case .stop(let target):
+                outcome.stopAttempts.append(target)
             }
+        }
+    }
+
+    /// What a worker's report of an attempt it runs means here: one rule for
+    /// registrations, heartbeats, and the leader's check of whether a heartbeat
+    /// needs logging.
+    enum RunningVerdict {
+        /// The job's live attempt, on this worker.
+        case current(Job)
+        /// Declared lost, but nobody took it over: the worker may keep it.
+        case reclaimable(Job)
+        /// This coordinator is behind the worker: do not make it stop work that may be current.
+        case unknownHere
+        /// Superseded, ended or unknown: the worker must stop it.
+        case stop(Flotilla_V1_FencingTokenForJob)
+    }
+
+    func verdict(on running: Flotilla_V1_RunningAttempt, from id: WorkerID, reclaiming: Bool) -> RunningVerdict {
+        let jobID = JobID(running.jobID)
+        let token = FencingToken(running.token)
+        switch target(jobID, token) {
+        case .live(let job) where job.liveAttempt?.workerID == id:
+            return .current(job)
+        case .ended(let job, let attempt) where reclaiming && reclaimable(job, attempt, by: id):
+            return .reclaimable(job)
+        case .rejected(let rejection) where !rejection.stopAttempt:
+            return .unknownHere
+        default:
+            return .stop(.init(jobID, token))
         }
     }
 
@@ -113,17 +140,15 @@ extension CoordinatorState {
         if heartbeat.draining, worker.drain == nil { worker.drain = Drain(reason: "worker draining", byOperator: false) }
         workersByID[id] = worker
         for running in heartbeat.running {
-            let jobID = JobID(running.jobID)
-            let token = FencingToken(running.token)
-            switch target(jobID, token) {
-            case .live(var job) where job.liveAttempt?.workerID == id:
+            switch verdict(on: running, from: id, reclaiming: false) {
+            case .current(var job):
                 _ = advance(&job, step: running.step, totalSteps: running.totalSteps,
                             state: Self.reported(running.state), at: at, &outcome)
-                jobsByID[jobID] = job
-            case .rejected(let rejection) where !rejection.stopAttempt:
+                jobsByID[job.id] = job
+            case .reclaimable, .unknownHere:
                 break
-            default:
-                outcome.stopAttempts.append(.init(jobID, token))
+            case .stop(let target):
+                outcome.stopAttempts.append(target)
             }
         }
     }

@@ -1,3 +1,4 @@
+import FlotillaRandom
 import FlotillaWire
 import Foundation
 

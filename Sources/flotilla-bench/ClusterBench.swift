@@ -59,7 +59,8 @@ struct ClusterBench: ParsableCommand {
         let before = try Self.residentKiB(bare.pid)
         var connections: [FlotillaConnection] = []
         var streams: [Task<Void, Never>] = []
-        var workerIDs: [String] = []
+        let heartbeats = NIOLockedValueBox(0)
+        var beaters: [Task<Void, Never>] = []
         for index in 0..<workerConnections {
             let name = "mem-worker-\(index)"
             let connection = try await Self.connect(pki: pki, role: .worker, name: name, port: memoryPort)
@@ -73,11 +74,11 @@ struct ClusterBench: ParsableCommand {
                 return item
             }
             let response = try await connection.request(register, expecting: Flotilla_V1_RegisterWorkerResponse.self)
-            workerIDs.append(response.workerID)
             var subscribe = Flotilla_V1_SubscribeDirectivesRequest()
             subscribe.workerID = response.workerID
             let stream = connection.stream(subscribe)
             streams.append(Task { do { for try await _ in stream {} } catch {} })
+            beaters.append(Self.heartbeating(connection, workerID: response.workerID, counting: heartbeats))
             connections.append(connection)
         }
         try await Task.sleep(for: .seconds(1))
@@ -86,41 +87,38 @@ struct ClusterBench: ParsableCommand {
         print(String(format: "coordinator memory: %d KiB idle, %d KiB with %d workers connected: %.1f KiB per worker connection",
                      before, after, workerConnections, perWorker))
 
-        // Liveness off the log: the idle workers heartbeat every 5 s, spread evenly.
+        // Liveness off the log: every worker heartbeats every 5 s from its registration on
+        // (see `heartbeating`); count the log entries over a window once all are connected.
         let memoryAdmin = try await Self.connect(pki: pki, role: .admin, name: "bench-admin", port: memoryPort)
+        try await Task.sleep(for: .seconds(2))
         let indexBefore = try await Self.commitIndex(memoryAdmin)
+        let beatsBefore = heartbeats.withLockedValue { $0 }
         let started = ContinuousClock.now
-        let end = started + .milliseconds(Int64(livenessSeconds * 1_000))
-        let heartbeats = NIOLockedValueBox(0)
-        let beating = connections
-        let ids = workerIDs
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for (index, connection) in beating.enumerated() {
-                let workerID = ids[index]
-                let offset = Int64(5_000 * index / max(1, beating.count))
-                group.addTask {
-                    var next = started + .milliseconds(offset)
-                    var beat = Flotilla_V1_HeartbeatRequest()
-                    beat.workerID = workerID
-                    beat.freeGpus = 8
-                    while next < end {
-                        try await Task.sleep(until: next, clock: .continuous)
-                        _ = try await connection.request(beat, expecting: Flotilla_V1_HeartbeatResponse.self)
-                        heartbeats.withLockedValue { $0 += 1 }
-                        next = next + .seconds(5)
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
+        try await Task.sleep(for: .milliseconds(Int64(livenessSeconds * 1_000)))
         let entries = try await Self.commitIndex(memoryAdmin) - indexBefore
+        let beats = heartbeats.withLockedValue { $0 } - beatsBefore
         let elapsed = Self.seconds(ContinuousClock.now - started)
-        print(String(format: "liveness: %d idle workers, %d heartbeats in %.1f s: %d log entries, %.2f entries/s (%.1f heartbeats/s)",
-                     workerConnections, heartbeats.withLockedValue { $0 }, elapsed, entries, Double(entries) / elapsed,
-                     Double(heartbeats.withLockedValue { $0 }) / elapsed))
+        for beater in beaters { beater.cancel() }
+        print(String(format: "liveness: %d idle workers heartbeating every 5 s, %.1f s: %d heartbeats, %d log entries (%.2f entries/s)",
+                     workerConnections, elapsed, beats, entries, Double(entries) / elapsed))
         await memoryAdmin.close()
         for stream in streams { stream.cancel() }
         for connection in connections { await connection.close() }
+    }
+
+    /// A worker's heartbeats, every 5 s until cancelled, as a real worker sends them.
+    static func heartbeating(_ connection: FlotillaConnection, workerID: String,
+                             counting count: NIOLockedValueBox<Int>) -> Task<Void, Never> {
+        Task {
+            var beat = Flotilla_V1_HeartbeatRequest()
+            beat.workerID = workerID
+            beat.freeGpus = 8
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(5))
+                guard (try? await connection.request(beat, expecting: Flotilla_V1_HeartbeatResponse.self)) != nil else { continue }
+                count.withLockedValue { $0 += 1 }
+            }
+        }
     }
 
     static func commitIndex(_ admin: FlotillaConnection) async throws -> UInt64 {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlotillaWire
+import FlotillaWireFuzz
 
 /// Runs the seeded malformed-input generator far longer than the test suite does.
 struct FuzzBench: ParsableCommand {

@@ -1,4 +1,5 @@
 import FlotillaProto
+import FlotillaRandom
 import FlotillaWire
 import NIOCore
 import Testing

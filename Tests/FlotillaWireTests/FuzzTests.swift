@@ -1,4 +1,5 @@
 import FlotillaWire
+import FlotillaWireFuzz
 import Testing
 
 /// Seeded malformed input: mutated valid streams, random headers, truncations, corrupt

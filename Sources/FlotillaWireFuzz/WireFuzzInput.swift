@@ -1,4 +1,6 @@
 import FlotillaProto
+import FlotillaRandom
+import FlotillaWire
 import NIOCore
 import SwiftProtobuf
 

@@ -1,3 +1,5 @@
+import FlotillaRandom
+import FlotillaWire
 import NIOCore
 
 /// A seeded malformed-input loop over the frame decoder and message decoding. The tests

@@ -30,4 +30,12 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     public mutating func byte() -> UInt8 {
         UInt8(truncatingIfNeeded: next())
     }
+
+    /// True with probability `percent` / 100.
+    public mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
+
+    /// One of `choices`, or nil when there are none.
+    public mutating func pick<T>(_ choices: [T]) -> T? {
+        choices.isEmpty ? nil : choices[below(choices.count)]
+    }
 }

@@ -1,0 +1,2 @@
+// Tests draw from the project's one seeded generator.
+@_exported import FlotillaRandom
