@@ -26,7 +26,11 @@ extension ProcessClusterTests {
                 try await cluster.startCoordinator()
                 try await registerModelServer(cluster)
                 let acknowledged = Acknowledged()
-                var generator = SystemRandomNumberGenerator()
+                // The kill moments come from a seed, printed so that a failure can be replayed.
+                let seed = ProcessInfo.processInfo.environment["FLOTILLA_DURABILITY_SEED"].flatMap { UInt64($0) }
+                    ?? UInt64.random(in: 1...UInt64.max)
+                print("durability: kill moments from seed \(seed) (FLOTILLA_DURABILITY_SEED=\(seed) replays them)")
+                var generator = SplitMix64(seed: seed)
                 for round in 0..<3 {
                     let submitters = Task {
                         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -47,11 +51,11 @@ extension ProcessClusterTests {
                             try await group.waitForAll()
                         }
                     }
-                    try await Task.sleep(for: .milliseconds(Int.random(in: 300...900, using: &generator)))
+                    try await Task.sleep(for: .milliseconds(generator.int(in: 300...900)))
                     await cluster.coordinator?.killNow()
                     try await submitters.value
                     try await cluster.startCoordinator()
-                    try await checkAcknowledged(acknowledged, cluster)
+                    try await checkAcknowledged(acknowledged, cluster, seed: seed)
                 }
                 let count = await acknowledged.jobs.count
                 #expect(count > 100, "the submitters got only \(count) acknowledgements in three rounds")
@@ -110,12 +114,13 @@ extension ProcessClusterTests {
         }
 
         /// Every acknowledged key names the same job after the restart, and no key made two jobs.
-        private func checkAcknowledged(_ acknowledged: Acknowledged, _ cluster: ClusterHarness) async throws {
+        private func checkAcknowledged(_ acknowledged: Acknowledged, _ cluster: ClusterHarness, seed: UInt64? = nil) async throws {
+            let replay = seed.map { " (replay: FLOTILLA_DURABILITY_SEED=\($0))" } ?? ""
             let connection = try await cluster.admin()
             let jobs = await acknowledged.jobs
             for (key, id) in jobs {
                 let answer = try await cluster.submit(ClusterHarness.spec(model: "sdxl", key: key), via: connection)
-                #expect(answer.duplicate, "key \(key) was acknowledged as \(id) but is unknown after the restart")
+                #expect(answer.duplicate, "key \(key) was acknowledged as \(id) but is unknown after the restart\(replay)")
                 #expect(answer.job.id == id)
             }
             var keys: [String: Int] = [:]
@@ -128,7 +133,7 @@ extension ProcessClusterTests {
                 request.pageToken = page.nextPageToken
             }
             let attempted = await acknowledged.attempted
-            #expect(keys.values.allSatisfy { $0 == 1 }, "an idempotency key made two jobs")
+            #expect(keys.values.allSatisfy { $0 == 1 }, "an idempotency key made two jobs\(replay)")
             #expect(Set(keys.keys).isSubset(of: attempted.union(["after-cut"])))
             await connection.close()
         }
