@@ -52,7 +52,7 @@ extension WorkerAgent {
             }
         }
         // The outbox is empty: a shutdown waiting for its last report can finish now.
-        checkShutdown()
+        workChanged()
     }
 
     /// Acts on one ReportAck; false stops the courier until the next session.
@@ -85,7 +85,7 @@ extension WorkerAgent {
     private func attemptReported(_ entry: Outbox.Entry) {
         guard case .result = entry.report, let jobID = entry.jobID, attempts[jobID]?.token == entry.token else { return }
         attempts[jobID] = nil
-        checkShutdown()
+        workChanged()
     }
 
     /// Errors after which the same report may succeed on another connection.

@@ -49,7 +49,7 @@ extension WorkerAgent {
                 exitCode: 0, error: "GPU \(missing) is not on worker \(configuration.name)", retryable: true, modelFault: false))
         }
         let checkpointDirectory = configuration.checkpointDirectory
-        let leaseTimeout = fencing.leaseTimeout
+        let leaseTimeout = core.fencing.leaseTimeout
         // Detached: hashing a large checkpoint must not hold up the actor.
         Task.detached {
             var resume: AttemptLaunch.ResumePoint?
@@ -152,6 +152,6 @@ extension WorkerAgent {
         logger.warning("attempt stopped without reporting", metadata: [
             "flotilla.job": "\(jobID)", "flotilla.attempt": "\(token.attempt)", "flotilla.reason": "\(reason)",
         ])
-        checkShutdown()
+        workChanged()
     }
 }

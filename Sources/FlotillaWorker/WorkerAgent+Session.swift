@@ -35,7 +35,8 @@ extension WorkerAgent {
         let (interrupts, interrupt) = AsyncStream<String>.makeStream()
         session = connection
         sessionInterrupt = interrupt
-        if shutdown != nil { queueDrainNotice() }
+        if shutdownReason != nil { queueDrainNotice() }
+        workChanged()
         kickCourier()
 
         let reason: String
@@ -56,6 +57,7 @@ extension WorkerAgent {
         session = nil
         sessionInterrupt = nil
         outbox.dropProgress()
+        workChanged()
         if !finished {
             logger.warning("connection lost; reconnecting", metadata: ["flotilla.reason": "\(reason)"])
         }
@@ -83,10 +85,8 @@ extension WorkerAgent {
         workerID = response.workerID
         logger[metadataKey: "flotilla.worker_id"] = "\(response.workerID)"
         heartbeatInterval = .milliseconds(Int64(response.heartbeatIntervalMs == 0 ? 5_000 : response.heartbeatIntervalMs))
-        fencing.heartbeatInterval = heartbeatInterval
-        fencing.heartbeatTimeout = max(heartbeatInterval, .milliseconds(Int64(
-            response.heartbeatTimeoutMs == 0 ? 15_000 : response.heartbeatTimeoutMs)))
-        acknowledged()
+        let timeout = Duration.milliseconds(Int64(response.heartbeatTimeoutMs == 0 ? 15_000 : response.heartbeatTimeoutMs))
+        perform(core.on(.registered(interval: heartbeatInterval, timeout: timeout), at: .now))
         logger.info(reconnect ? "reconnected: worker registered again" : "worker registered", metadata: [
             "flotilla.name": "\(configuration.name)",
             "flotilla.gpus": "\(gpus.map { "\($0.index):\($0.type)" }.joined(separator: ","))",

@@ -26,9 +26,8 @@ public actor WorkerAgent {
     /// Set by the first registration; kept across reconnects (the coordinator keeps it too).
     var workerID: String?
     var heartbeatInterval = Duration.seconds(5)
-    /// When to stop our own attempts after losing the coordinator; renewed by every ack.
-    var fencing = SelfFencing()
-    var selfFenced = false
+    /// Fencing and shutdown decisions (a pure value; this actor carries them out).
+    var core = WorkerCore()
     /// By job id: a job has at most one live attempt.
     var attempts: [String: LiveAttempt] = [:]
     var outbox = Outbox()
@@ -38,14 +37,10 @@ public actor WorkerAgent {
     var courierRunning = false
     /// No new work: drained by an operator, or shutting down.
     var draining = false
-    var shutdown: Shutdown?
-    var finished = false
+    /// Set by `drain(reason:)`: the shutdown's reason, for the drain notice.
+    var shutdownReason: String?
+    var finished: Bool { core.finished }
     var random = SystemRandomNumberGenerator()
-
-    struct Shutdown {
-        let reason: String
-        let deadline: ContinuousClock.Instant
-    }
 
     /// - Parameters:
     ///   - executors: by model name; nil builds them from `configuration.models`.
