@@ -178,6 +178,13 @@ final class ClientConnectionHandler: ChannelInboundHandler {
             answerPing(frame)  // the only request a client serves
             return
         }
+        // An Error on correlation id 0 is the server's reason for closing (§3.7): requests
+        // still in flight fail with it rather than with a bare "connection closed".
+        if frame.correlationID == 0, frame.kind == .error,
+           let error = (try? Envelope(frame: frame))?.message(as: Flotilla_V1_Error.self) {
+            closedError = FlotillaError(error)
+            return
+        }
         guard let entry = pending[frame.correlationID] else { return }  // late answer after a deadline
         let envelope: Envelope
         do {

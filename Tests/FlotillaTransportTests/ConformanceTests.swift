@@ -49,4 +49,39 @@ import Testing
         }
         #expect(server.connectionCount == 0)
     }
+
+    /// §3.7: before closing on an undecodable message the server sends one Error with
+    /// correlation id 0 (before, it carried the request's id), and the client reports it.
+    @Test func anUndecodableRequestIsAnsweredOnIdZeroThenClosed() async throws {
+        let harness = try TransportHarness()
+        defer { harness.directory.remove() }
+        let server = try await harness.server(service: TestService())
+        let client = try await harness.connect(to: server, as: .client, "alice")
+        // A GetJobRequest frame (kind 202) whose payload is not protobuf: a truncated varint.
+        var header = ByteBuffer()
+        header.writeInteger(UInt32(1))
+        header.writeInteger(UInt8(1))
+        header.writeInteger(UInt8(0))
+        header.writeInteger(MessageKind.getJobRequest.rawValue)
+        header.writeInteger(UInt64(41))
+        let bytes = Array(header.readableBytesView) + [0x0a]
+        let channel = client.channel
+        try await channel.eventLoop.flatSubmit {
+            do {
+                let context = try channel.pipeline.syncOperations.context(handlerType: ByteToMessageHandler<FrameDecoder>.self)
+                return context.writeAndFlush(NIOAny(channel.allocator.buffer(bytes: bytes)))
+            } catch {
+                return channel.eventLoop.makeFailedFuture(error)
+            }
+        }.get()
+        #expect(await RawPeer.closedByPeer(channel, within: .seconds(5)))
+        do {
+            _ = try await client.request(Flotilla_V1_Ping())
+            Issue.record("a request on the closed connection succeeded")
+        } catch let error as FlotillaError {
+            // The server's Error on id 0, not the local "connection closed".
+            #expect(error.code == .invalidArgument, "\(error)")
+        }
+        await server.close()
+    }
 }
