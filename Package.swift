@@ -161,7 +161,13 @@ let package = Package(
         ),
 
         // Shared by the test targets: temporary directories, test certificates, binaries.
-        .target(name: "FlotillaTestSupport", dependencies: ["FlotillaPKI", "FlotillaRandom"]),
+        .target(
+            name: "FlotillaTestSupport",
+            dependencies: [
+                "FlotillaPKI", "FlotillaRandom", "FlotillaWire", "FlotillaTransport",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "FlotillaWireTests",
             dependencies: [

@@ -6,7 +6,7 @@ struct FlotillaBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flotilla-bench",
         abstract: "Flotilla benchmarks (run with -c release).",
-        subcommands: [WireBench.self, FuzzBench.self, RPCBench.self, ClusterBench.self, ScheduleBench.self]
+        subcommands: [WireBench.self, FuzzBench.self, RPCBench.self, ClusterBench.self, ScheduleBench.self, AttackBench.self]
     )
 }
 
@@ -18,6 +18,8 @@ do {
         try await rpc.measure()
     } else if let cluster = command as? ClusterBench {
         try await cluster.measure()
+    } else if let attacks = command as? AttackBench {
+        try await attacks.measure()
     } else {
         try command.run()
     }

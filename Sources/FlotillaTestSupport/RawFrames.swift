@@ -2,11 +2,11 @@ import FlotillaTransport
 import FlotillaWire
 import NIOCore
 
-/// Hand-made frames for attacks: bytes written straight into a connection's TLS layer,
+/// Hand-made frames for attacks (the hostile-peer test and `flotilla-bench attacks`): bytes written straight into a connection's TLS layer,
 /// under the frame encoder, so they can say whatever a hostile peer would.
-enum RawFrames {
+public enum RawFrames {
     /// A 16-byte header (PROTOCOL.md §3.1).
-    static func header(length: Int, flags: UInt8, kind: UInt16, correlationID: UInt64) -> [UInt8] {
+    public static func header(length: Int, flags: UInt8, kind: UInt16, correlationID: UInt64) -> [UInt8] {
         var buffer = ByteBuffer()
         buffer.writeInteger(UInt32(length))
         buffer.writeInteger(UInt8(1))
@@ -18,7 +18,7 @@ enum RawFrames {
 
     /// A compressed ListJobsRequest whose `states` are `count` packed enum values: about
     /// 64 KiB on the wire for 16 MiB decompressed, and far more once decoded.
-    static func amplifyingListJobs(count: Int, correlationID: UInt64) -> [UInt8] {
+    public static func amplifyingListJobs(count: Int, correlationID: UInt64) -> [UInt8] {
         var payload = ByteBuffer()
         payload.writeInteger(UInt8(0x0a))  // field 1, length-delimited (packed)
         var length = count
@@ -38,12 +38,12 @@ enum RawFrames {
     }
 
     /// An uncompressed frame of `kind` with `payload`.
-    static func frame(kind: MessageKind, correlationID: UInt64, payload: [UInt8]) -> [UInt8] {
+    public static func frame(kind: MessageKind, correlationID: UInt64, payload: [UInt8]) -> [UInt8] {
         header(length: payload.count, flags: 0, kind: kind.rawValue, correlationID: correlationID) + payload
     }
 
     /// Writes `bytes` into the connection below its frame encoder (TLS still applies).
-    static func send(_ bytes: [UInt8], on connection: FlotillaConnection) async throws {
+    public static func send(_ bytes: [UInt8], on connection: FlotillaConnection) async throws {
         let channel = connection.channel
         try await channel.eventLoop.flatSubmit {
             do {
