@@ -98,15 +98,8 @@ final class SpawnedProcess: Sendable {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in Int32(1)..<32 where signal != SIGKILL && signal != SIGSTOP { sigaddset(&defaults, signal) }
-        var mask = sigset_t()
-        sigemptyset(&mask)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setsigmask(&attributes, &mask)
         posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
+        Self.resetSignals(&attributes, flags: Int16(POSIX_SPAWN_SETPGROUP))
 
         let program = supervision?.executable ?? executable
         var command = [executable] + arguments
@@ -143,6 +136,19 @@ final class SpawnedProcess: Sendable {
                                      lease: supervision == nil ? nil : lease[1])
         process.reapOnItsOwnThread()
         return process
+    }
+
+    /// Every signal at its default disposition and none blocked in the child (plus `flags`):
+    /// a job must see the SIGTERM of a clean stop even if its parent ignores it.
+    static func resetSignals(_ attributes: inout posix_spawnattr_t, flags: Int16 = 0) {
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in Int32(1)..<32 where signal != SIGKILL && signal != SIGSTOP { sigaddset(&defaults, signal) }
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setsigmask(&attributes, &mask)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK) | flags)
     }
 
     typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32

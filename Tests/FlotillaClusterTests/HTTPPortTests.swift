@@ -13,18 +13,7 @@ extension ProcessClusterTests {
     /// stopped accepting.
     @Suite struct HTTPPortTests {
         /// A TCP connection to 127.0.0.1:`port` that sends nothing.
-        static func idleConnection(to port: Int) throws -> Int32 {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = UInt16(port).bigEndian
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard connected == 0 else { throw ChildProcessError("connect failed: errno \(errno)") }
-            return fd
-        }
+        static func idleConnection(to port: Int) throws -> Int32 { try loopbackSocket(port: port) }
 
         /// True once the server has closed `fd` (a read returns end-of-file).
         static func closedByServer(_ fd: Int32, within limit: Duration) async -> Bool {

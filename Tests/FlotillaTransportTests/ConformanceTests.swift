@@ -1,5 +1,6 @@
 import FlotillaPKI
 import FlotillaProto
+import FlotillaTestSupport
 @testable import FlotillaTransport
 import FlotillaWire
 import NIOCore
@@ -57,23 +58,9 @@ import Testing
         defer { harness.directory.remove() }
         let server = try await harness.server(service: TestService())
         let client = try await harness.connect(to: server, as: .client, "alice")
-        // A GetJobRequest frame (kind 202) whose payload is not protobuf: a truncated varint.
-        var header = ByteBuffer()
-        header.writeInteger(UInt32(1))
-        header.writeInteger(UInt8(1))
-        header.writeInteger(UInt8(0))
-        header.writeInteger(MessageKind.getJobRequest.rawValue)
-        header.writeInteger(UInt64(41))
-        let bytes = Array(header.readableBytesView) + [0x0a]
+        // A GetJobRequest frame whose payload is not protobuf: a truncated varint.
+        try await RawFrames.send(RawFrames.frame(kind: .getJobRequest, correlationID: 41, payload: [0x0a]), on: client)
         let channel = client.channel
-        try await channel.eventLoop.flatSubmit {
-            do {
-                let context = try channel.pipeline.syncOperations.context(handlerType: ByteToMessageHandler<FrameDecoder>.self)
-                return context.writeAndFlush(NIOAny(channel.allocator.buffer(bytes: bytes)))
-            } catch {
-                return channel.eventLoop.makeFailedFuture(error)
-            }
-        }.get()
         #expect(await RawPeer.closedByPeer(channel, within: .seconds(5)))
         do {
             _ = try await client.request(Flotilla_V1_Ping())
