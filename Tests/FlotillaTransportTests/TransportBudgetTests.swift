@@ -25,7 +25,10 @@ import Testing
         let admin = try await harness.connect(to: server, as: .admin, "ops")
         _ = try await admin.request(Flotilla_V1_Ping())
         await first.close()
-        try await Task.sleep(for: .milliseconds(100))
+        // Wait for the server to see the close (an event, not a guess at how long it takes).
+        let deadline = ContinuousClock.now + .seconds(5)
+        while server.connectionCount > 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(server.connectionCount == 2)
         let third = try await harness.connect(to: server, as: .client, "c")
         _ = try await third.request(Flotilla_V1_Ping())
         for connection in [second, third, admin] { await connection.close() }
