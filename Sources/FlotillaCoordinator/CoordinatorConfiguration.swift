@@ -26,6 +26,8 @@ public struct CoordinatorConfiguration: Sendable {
     public var segmentSize = 64 << 20
     public var scheduler = SchedulerPolicy()
     public var breakers = BreakerPolicy()
+    /// `retention.*`: when finished jobs are removed.
+    public var retention = RetentionPolicy()
     /// Quotas the coordinator sets at start (`flotillactl tenants set` changes them at run time).
     public var tenants: [Flotilla_V1_TenantQuota] = []
     /// Budgets of the protocol port (PROTOCOL.md §7.1) and of the plain-HTTP port.
@@ -67,6 +69,11 @@ public struct CoordinatorConfiguration: Sendable {
         scheduler = try Self.schedulerPolicy(reader)
         breakers = try Self.breakerPolicy(reader)
         tenants = try Self.tenants(reader)
+        retention = RetentionPolicy(
+            jobTTLMs: try reader.milliseconds("retention.job_ttl", default: retention.jobTTLMs),
+            maxTerminalJobs: UInt64(try reader.integer(
+                "retention.max_terminal_jobs", default: Int(retention.maxTerminalJobs), in: 0...100_000_000)),
+            everyMs: retention.everyMs)
         transport = try Self.transport(reader)
         http = HTTPLimits(
             maxConnections: try reader.integer("http.max_connections", default: http.maxConnections, in: 1...10_000),

@@ -66,7 +66,7 @@ actor CoordinatorCore {
             "flotilla.log.snapshot_index": "\(log.snapshotIndex)",
             "flotilla.log.replayed": "\(replayed)",
             "flotilla.log.last_index": "\(log.lastIndex)",
-            "flotilla.jobs": "\(state.jobs.count)",
+            "flotilla.jobs": "\(state.jobCount)",
             "flotilla.workers": "\(state.workers.count)",
         ])
         self.log = log
@@ -196,6 +196,11 @@ actor CoordinatorCore {
 
     func plan(with planner: CoordinatorPlanner) -> [Flotilla_V1_Command] {
         planner.plan(state, now: now(), leaderSince: leaderSince, heard: heard)
+    }
+
+    /// The `PruneJobs` due now under `retention`, if it would remove anything.
+    func retentionCommand(_ retention: RetentionPolicy, lastPrunedAt: UInt64?) -> Flotilla_V1_Command? {
+        retention.command(for: state, now: now(), lastPrunedAt: lastPrunedAt)
     }
 
     /// What a submission would do now (see `CoordinatorState.checkSubmission`),

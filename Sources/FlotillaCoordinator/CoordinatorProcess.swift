@@ -94,9 +94,17 @@ public final class CoordinatorProcess: Service, Sendable {
     /// Each tick: the planner's commands for the state as it now stands.
     private func planLoop() async {
         let tick = Duration.milliseconds(Int64(configuration.schedulerTickMs))
+        // A pruning interval shorter than the TTL, so a short TTL (a test's 1 s) still acts promptly.
+        var retention = configuration.retention
+        if retention.jobTTLMs > 0 { retention.everyMs = min(retention.everyMs, retention.jobTTLMs) }
+        var lastPrunedAt: UInt64?
         while !Task.isCancelled {
             await core.sampleScaling(scaling)
-            let commands = await core.plan(with: planner)
+            var commands = await core.plan(with: planner)
+            if let prune = await core.retentionCommand(retention, lastPrunedAt: lastPrunedAt) {
+                commands.append(prune)
+                lastPrunedAt = prune.atUnixMs
+            }
             if !commands.isEmpty {
                 do {
                     let outcomes = try await core.propose(commands)
@@ -125,6 +133,8 @@ public final class CoordinatorProcess: Service, Sendable {
                 logger.warning("job stalled: checkpoint requested", metadata: ["flotilla.job": "\(request.jobID)"])
             case .preempt(let preempt):
                 logger.warning("attempt stopped after checkpoint grace", metadata: ["flotilla.job": "\(preempt.jobID)"])
+            case .pruneJobs where outcome.removedJobs > 0:
+                logger.info("retention removed jobs", metadata: ["flotilla.removed": "\(outcome.removedJobs)"])
             default:
                 break
             }

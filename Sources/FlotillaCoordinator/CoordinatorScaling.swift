@@ -26,6 +26,9 @@ final class CoordinatorScaling: Sendable {
         var lastSampleAt: UInt64?
         /// By case-insensitive GPU type: the latest recommendation made and when.
         var made: [String: (recommendation: ScalingRecommendation, at: UInt64)] = [:]
+        /// The walk over the jobs, kept while the state is unchanged: an idle
+        /// coordinator with a deep queue measures without walking it again.
+        var profile: ScalingSignals.Profile?
     }
 
     init(policy: ScalingPolicy = ScalingPolicy(), metrics: CoordinatorMetrics? = nil, logger: Logger? = nil) {
@@ -45,7 +48,19 @@ final class CoordinatorScaling: Sendable {
             return true
         }
         guard due else { return }
-        record(ScalingSignals.measure(state, now: now), at: now)
+        record(signals(of: state, at: now), at: now)
+    }
+
+    /// The signals of `state` at `now`, from the kept profile when the state
+    /// has not changed since it was built.
+    func signals(of state: CoordinatorState, at now: UInt64) -> ScalingSignals {
+        let kept = box.withLockedValue { $0.profile }
+        if let kept, kept.appliedIndex == state.lastAppliedIndex, now >= kept.builtAt {
+            return kept.signals(at: now)
+        }
+        let profile = ScalingSignals.Profile(state, now: now)
+        box.withLockedValue { $0.profile = profile }
+        return profile.signals(at: now)
     }
 
     /// Feeds one measured sample (what `sample` does once it has measured).

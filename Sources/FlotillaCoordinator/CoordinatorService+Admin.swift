@@ -7,8 +7,9 @@ import FlotillaTransport
 extension CoordinatorService {
     func clusterStatus() async -> Flotilla_V1_ClusterStatusResponse {
         let now = await core.now()
+        let scaling = self.scaling
         let (summary, signals, applied, tenants) = await core.read { state in
-            (state.summary, ScalingSignals.measure(state, now: now), state.lastAppliedIndex,
+            (state.summary, scaling.signals(of: state, at: now), state.lastAppliedIndex,
              state.tenants.map { quota in
                  var usage = Flotilla_V1_TenantUsage()
                  usage.quota = quota

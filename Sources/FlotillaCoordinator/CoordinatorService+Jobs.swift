@@ -39,7 +39,9 @@ extension CoordinatorService {
 
     func getJob(_ request: Flotilla_V1_GetJobRequest, peer: PeerInfo) async throws -> Flotilla_V1_GetJobResponse {
         let scope = TenantScope(peer)
-        guard let job = await core.read({ $0.job(JobID(request.jobID)) }), scope.admits(job) else {
+        let (job, removal) = await core.read { ($0.job(JobID(request.jobID)), $0.removal(of: JobID(request.jobID))) }
+        guard let job, scope.admits(job) else {
+            if let removal, scope.admits(tenant: removal.tenant) { throw TenantScope.removedJob(removal) }
             throw TenantScope.unknownJob(request.jobID)
         }
         var response = Flotilla_V1_GetJobResponse()
@@ -61,27 +63,15 @@ extension CoordinatorService {
             }
             before = sequence
         }
-        let states = Set(request.states)
-        let start = before
-        return await core.read { state in
+        var query = JobListQuery(tenant: tenant, model: request.model, worker: request.workerID, before: before, limit: limit)
+        query.states = Set(request.states.compactMap(JobState.init))
+        // Only states no job can be in (UNSPECIFIED, unknown): nothing matches.
+        if !request.states.isEmpty, query.states.isEmpty { return Flotilla_V1_ListJobsResponse() }
+        return await core.read { [query] state in
+            let page = state.listJobs(query)
             var response = Flotilla_V1_ListJobsResponse()
-            var lastSequence: UInt64 = 0
-            for job in state.jobs.reversed() where job.sequence < start {
-                if !states.isEmpty, !states.contains(job.state.proto) { continue }
-                if !tenant.isEmpty, job.tenant != tenant { continue }
-                if !request.model.isEmpty, job.spec.model != request.model { continue }
-                if !request.workerID.isEmpty, !job.attempts.contains(where: {
-                    $0.workerID.rawValue == request.workerID || state.worker($0.workerID)?.name == request.workerID
-                }) { continue }
-                // Only a further match makes another page: a client never gets an
-                // empty last page that hints at other tenants' older jobs.
-                if response.jobs.count == limit {
-                    response.nextPageToken = String(lastSequence)
-                    break
-                }
-                response.jobs.append(job.proto)
-                lastSequence = job.sequence
-            }
+            response.jobs = page.jobs.map(\.proto)
+            if let next = page.nextBefore { response.nextPageToken = String(next) }
             return response
         }
     }

@@ -1,6 +1,7 @@
 import FlotillaCoordinatorState
 import FlotillaProto
 import FlotillaTransport
+import Foundation
 
 /// Whose jobs a peer may submit, see and cancel (PROTOCOL.md §9.2). Only the
 /// certificate decides: a client acts for the tenant it names, or `default`
@@ -18,10 +19,12 @@ enum TenantScope: Sendable, Hashable {
         }
     }
 
-    func admits(_ job: Job) -> Bool {
+    func admits(_ job: Job) -> Bool { admits(tenant: job.tenant) }
+
+    func admits(tenant: String) -> Bool {
         switch self {
         case .everyTenant: true
-        case .tenant(let tenant): job.tenant == tenant
+        case .tenant(let bound): tenant == bound
         }
     }
 
@@ -41,5 +44,16 @@ enum TenantScope: Sendable, Hashable {
     /// so that a client cannot probe other tenants' job ids.
     static func unknownJob(_ jobID: String) -> FlotillaError {
         FlotillaError(.notFound, "no job \(jobID)")
+    }
+
+    /// A job retention removed: NOT_FOUND, saying so and when.
+    static func removedJob(_ removal: JobRemoval) -> FlotillaError {
+        FlotillaError(.notFound, "job \(removal.jobID) was removed by retention at \(Self.timestamp(removal.removedAt))")
+    }
+
+    /// Unix ms as an ISO 8601 UTC time, e.g. 2025-01-31T12:00:00.000Z.
+    static func timestamp(_ unixMs: UInt64) -> String {
+        let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        return Date(timeIntervalSince1970: Double(unixMs) / 1000).formatted(style)
     }
 }

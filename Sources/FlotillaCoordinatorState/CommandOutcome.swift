@@ -67,6 +67,8 @@ public struct CommandOutcome: Hashable, Sendable {
     public var stopAttempts: [Flotilla_V1_FencingTokenForJob] = []
     public var directives: [Directive] = []
     public var jobChanges: [JobChange] = []
+    /// For PruneJobs: how many jobs retention removed.
+    public var removedJobs = 0
 
     public init(index: UInt64) { self.index = index }
 

@@ -24,6 +24,13 @@ extension CoordinatorState {
         snapshot.breakerPolicy = breakerPolicy.proto
         snapshot.breakers = breakersByModel.keys.sorted().compactMap { breakersByModel[$0]?.record }
         snapshot.fairShare = fairShare.proto
+        snapshot.removedJobs = removedJobs.order.map { removal in
+            var record = Flotilla_V1_RemovedJob()
+            record.id = removal.id.rawValue
+            record.tenant = removal.tenant
+            record.removedUnixMs = removal.removedAt
+            return record
+        }
         return snapshot
     }
 
@@ -37,7 +44,7 @@ extension CoordinatorState {
     }
 
     /// Restores a state and rebuilds what is derived from the records (the
-    /// queue, idempotency keys, GPU allocations), checking the invariants
+    /// queue, the job indexes, idempotency keys, GPU allocations), checking the invariants
     /// `apply` keeps, so a damaged snapshot is refused rather than trusted.
     public init(snapshot: Flotilla_V1_StateSnapshot) throws {
         self.init()
@@ -62,15 +69,18 @@ extension CoordinatorState {
         refreshKnownModels()
 
         previous = 0
+        var restored: [Job] = []
+        var ids = Set<JobID>()
+        restored.reserveCapacity(snapshot.jobs.count)
         for record in snapshot.jobs {
             let job = try Job(record)
             guard job.sequence > previous else { throw SnapshotError("jobs out of submission order at \(job.id)") }
-            guard jobsByID[job.id] == nil else { throw SnapshotError("job \(job.id) appears twice") }
+            guard ids.insert(job.id).inserted else { throw SnapshotError("job \(job.id) appears twice") }
             previous = job.sequence
             try restoreDerived(of: job)
-            jobsByID[job.id] = job
-            jobOrder.append(job.id)
+            restored.append(job)
         }
+        jobsByID = JobTable(restoring: restored)
 
         for record in snapshot.workers {
             guard let worker = workersByID[WorkerID(record.id)], WorkerState(record.state) == worker.state else {
@@ -91,6 +101,14 @@ extension CoordinatorState {
             breakersByModel[record.model] = CircuitBreaker(record)
         }
         fairShare = FairShareClock(snapshot.fairShare)
+        for record in snapshot.removedJobs {
+            guard !record.id.isEmpty, jobsByID[JobID(record.id)] == nil else {
+                throw SnapshotError("removed job \"\(record.id)\" is unnamed or still present")
+            }
+        }
+        removedJobs.record(snapshot.removedJobs.map {
+            RemovedJobs.Removal(id: JobID($0.id), tenant: $0.tenant, removedAt: $0.removedUnixMs)
+        })
     }
 
     private mutating func restoreDerived(of job: Job) throws {

@@ -85,7 +85,6 @@ extension CoordinatorState {
                 state: .queued, submittedAt: at, updatedAt: at, step: 0, totalSteps: spec.steps,
                 attempts: [], latestCheckpoint: nil, error: "", lastProgressAt: at, region: command.region)
             jobsByID[job.id] = job
-            jobOrder.append(job.id)
             queue.insert(job)
             if !spec.idempotencyKey.isEmpty {
                 idempotency[IdempotencyKey(tenant: spec.tenant, key: spec.idempotencyKey)] = job.id

@@ -12,10 +12,11 @@ public struct CoordinatorState: Hashable, Sendable {
     public internal(set) var leaderTerm: UInt64 = 0
     public internal(set) var leaderSince: UInt64 = 0
 
-    var jobsByID: [JobID: Job] = [:]
-    /// Submission order; ids are never removed.
-    var jobOrder: [JobID] = []
+    /// The jobs, indexed by state, tenant, model and worker (see `JobTable`).
+    var jobsByID = JobTable()
     var queue = JobQueue()
+    /// Jobs retention removed, so that asking for one says so (bounded).
+    var removedJobs = RemovedJobs()
     var idempotency: [IdempotencyKey: JobID] = [:]
     var workersByID: [WorkerID: Worker] = [:]
     /// Registration order.
@@ -77,6 +78,7 @@ public struct CoordinatorState: Hashable, Sendable {
         case .setTenant(let command): setTenant(command.tenant, &outcome)
         case .configureBreakers(let command): breakerPolicy = BreakerPolicy(command.policy)
         case .breakerAction(let command): actOnBreaker(command, at: at, &outcome)
+        case .pruneJobs(let command): pruneJobs(command, at: at, &outcome)
         case nil:
             outcome.reject(.invalidArgument, "entry \(entry.index) holds no command this coordinator knows")
         }
@@ -90,7 +92,9 @@ extension CoordinatorState {
     public func job(_ id: JobID) -> Job? { jobsByID[id] }
 
     /// Every job, in submission order.
-    public var jobs: [Job] { jobOrder.compactMap { jobsByID[$0] } }
+    public var jobs: [Job] { jobsByID.all }
+
+    public var jobCount: Int { jobsByID.count }
 
     /// QUEUED jobs, in queue (submission) order.
     public var queuedJobs: [Job] { queue.entries.compactMap { jobsByID[$0.jobID] } }
@@ -137,4 +141,7 @@ extension CoordinatorState {
     }
 
     public func queuedJobCount(tenant: String) -> Int { queue.countByTenant[tenant] ?? 0 }
+
+    /// Queued jobs whose spec asks for `tier` (before aging).
+    public func queuedJobCount(tier: Flotilla_V1_Tier) -> Int { queue.countByTier[tier] ?? 0 }
 }

@@ -1,3 +1,5 @@
+import FlotillaProto
+
 /// The QUEUED jobs in submission order. A requeued job (lost worker, retry)
 /// goes back to its original place rather than to the back: it was not the
 /// job's fault, and it keeps FIFO fair.
@@ -5,11 +7,14 @@ struct JobQueue: Hashable, Sendable {
     private(set) var entries: [Entry] = []
     /// Queued jobs per tenant, for the `max_queued_jobs` quota.
     private(set) var countByTenant: [String: Int] = [:]
+    /// Queued jobs per spec tier: whether a round may preempt with no GPU free.
+    private(set) var countByTier: [Flotilla_V1_Tier: Int] = [:]
 
     struct Entry: Hashable, Sendable {
         var sequence: UInt64
         var jobID: JobID
         var tenant: String
+        var tier: Flotilla_V1_Tier
     }
 
     var count: Int { entries.count }
@@ -18,16 +23,19 @@ struct JobQueue: Hashable, Sendable {
     mutating func insert(_ job: Job) {
         let position = firstPosition(notBefore: job.sequence)
         if position < entries.count, entries[position].sequence == job.sequence { return }
-        entries.insert(Entry(sequence: job.sequence, jobID: job.id, tenant: job.tenant), at: position)
+        entries.insert(Entry(sequence: job.sequence, jobID: job.id, tenant: job.tenant, tier: job.spec.tier), at: position)
         countByTenant[job.tenant, default: 0] += 1
+        countByTier[job.spec.tier, default: 0] += 1
     }
 
     mutating func remove(_ job: Job) {
         let position = firstPosition(notBefore: job.sequence)
         guard position < entries.count, entries[position].sequence == job.sequence else { return }
-        entries.remove(at: position)
-        countByTenant[job.tenant, default: 1] -= 1
-        if countByTenant[job.tenant] == 0 { countByTenant[job.tenant] = nil }
+        let entry = entries.remove(at: position)
+        countByTenant[entry.tenant, default: 1] -= 1
+        if countByTenant[entry.tenant] == 0 { countByTenant[entry.tenant] = nil }
+        countByTier[entry.tier, default: 1] -= 1
+        if countByTier[entry.tier] == 0 { countByTier[entry.tier] = nil }
     }
 
     private func firstPosition(notBefore sequence: UInt64) -> Int {

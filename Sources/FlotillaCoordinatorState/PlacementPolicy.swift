@@ -51,6 +51,8 @@ public struct FIFOPlacement: PlacementPolicy {
     }
 
     public func placements(_ state: CoordinatorState, on workers: [Worker], now: UInt64) -> [Placement] {
+        // No free GPU: nothing to place, so the queue is not walked.
+        guard workers.contains(where: { $0.allocations.count < $0.gpus.count }) else { return [] }
         var candidates = workers
         var gpusByTenant: [String: Int] = [:]
         for job in state.runningJobs { gpusByTenant[job.tenant, default: 0] += job.liveAttempt?.gpuIndices.count ?? 0 }

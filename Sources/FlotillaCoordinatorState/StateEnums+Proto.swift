@@ -14,7 +14,7 @@ extension JobState {
         }
     }
 
-    init?(_ proto: Flotilla_V1_JobState) {
+    public init?(_ proto: Flotilla_V1_JobState) {
         guard let state = Self.allCases.first(where: { $0.proto == proto }) else { return nil }
         self = state
     }

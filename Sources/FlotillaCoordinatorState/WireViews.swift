@@ -105,15 +105,12 @@ extension CoordinatorState {
                 summary.gpusAllocated += worker.gpusAllocated
             }
         }
-        for job in jobsByID.values {
-            switch job.state {
-            case .queued: summary.jobsQueued += 1
-            case .running: summary.jobsRunning += 1
-            case .succeeded: summary.jobsSucceeded += 1
-            case .failed: summary.jobsFailed += 1
-            case .cancelled: summary.jobsCancelled += 1
-            }
-        }
+        // From the index's bucket sizes: no walk over the jobs.
+        summary.jobsQueued = jobCount(in: .queued)
+        summary.jobsRunning = jobCount(in: .running)
+        summary.jobsSucceeded = jobCount(in: .succeeded)
+        summary.jobsFailed = jobCount(in: .failed)
+        summary.jobsCancelled = jobCount(in: .cancelled)
         return summary
     }
 }

@@ -231,6 +231,15 @@ public nonisolated struct Flotilla_V1_Command: Sendable {
     set {kind = .breakerAction(newValue)}
   }
 
+  /// Retention.
+  public var pruneJobs: Flotilla_V1_Command.PruneJobs {
+    get {
+      if case .pruneJobs(let v)? = kind {return v}
+      return Flotilla_V1_Command.PruneJobs()
+    }
+    set {kind = .pruneJobs(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Kind: Equatable, Sendable {
@@ -257,7 +266,26 @@ public nonisolated struct Flotilla_V1_Command: Sendable {
     /// Circuit breakers.
     case configureBreakers(Flotilla_V1_Command.ConfigureBreakers)
     case breakerAction(Flotilla_V1_Command.ActOnBreaker)
+    /// Retention.
+    case pruneJobs(Flotilla_V1_Command.PruneJobs)
 
+  }
+
+  /// Removes terminal jobs (and their idempotency keys): those that ended
+  /// (updated_unix_ms) before older_than_unix_ms, then the oldest-ended beyond
+  /// max_terminal_jobs (0: no cap). Judged by these values only, never a clock.
+  public nonisolated struct PruneJobs: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    public var olderThanUnixMs: UInt64 = 0
+
+    public var maxTerminalJobs: UInt64 = 0
+
+    public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    public init() {}
   }
 
   public nonisolated struct TermStarted: Sendable {
@@ -768,11 +796,35 @@ public nonisolated struct Flotilla_V1_StateSnapshot: @unchecked Sendable {
   /// Clears the value of `fairShare`. Subsequent reads from it will return its default value.
   public mutating func clearFairShare() {_uniqueStorage()._fairShare = nil}
 
+  /// removal order, oldest first (bounded)
+  public var removedJobs: [Flotilla_V1_RemovedJob] {
+    get {_storage._removedJobs}
+    set {_uniqueStorage()._removedJobs = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// A job retention removed: kept so GetJob can say so (a bounded window).
+public nonisolated struct Flotilla_V1_RemovedJob: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: String = String()
+
+  public var removedUnixMs: UInt64 = 0
+
+  /// so only its tenant hears it was removed
+  public var tenant: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct Flotilla_V1_JobRecord: @unchecked Sendable {
@@ -1010,7 +1062,7 @@ nonisolated extension Flotilla_V1_CheckpointReason: SwiftProtobuf._ProtoNameProv
 
 nonisolated extension Flotilla_V1_Command: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Command"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}at_unix_ms\0\u{4}\u{9}term_started\0\u{4}\u{a}submit_job\0\u{3}cancel_job\0\u{2}\u{9}assign\0\u{1}progress\0\u{1}checkpoint\0\u{1}finish\0\u{3}request_checkpoint\0\u{1}preempt\0\u{4}\u{5}register_worker\0\u{1}heartbeat\0\u{1}suspect\0\u{1}lost\0\u{1}drain\0\u{4}\u{6}set_tenant\0\u{4}\u{a}configure_breakers\0\u{3}breaker_action\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}at_unix_ms\0\u{4}\u{9}term_started\0\u{4}\u{a}submit_job\0\u{3}cancel_job\0\u{2}\u{9}assign\0\u{1}progress\0\u{1}checkpoint\0\u{1}finish\0\u{3}request_checkpoint\0\u{1}preempt\0\u{4}\u{5}register_worker\0\u{1}heartbeat\0\u{1}suspect\0\u{1}lost\0\u{1}drain\0\u{4}\u{6}set_tenant\0\u{4}\u{a}configure_breakers\0\u{3}breaker_action\0\u{4}\u{9}prune_jobs\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1240,6 +1292,19 @@ nonisolated extension Flotilla_V1_Command: SwiftProtobuf.Message, SwiftProtobuf.
           self.kind = .breakerAction(v)
         }
       }()
+      case 70: try {
+        var v: Flotilla_V1_Command.PruneJobs?
+        var hadOneofValue = false
+        if let current = self.kind {
+          hadOneofValue = true
+          if case .pruneJobs(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.kind = .pruneJobs(v)
+        }
+      }()
       default: break
       }
     }
@@ -1322,6 +1387,10 @@ nonisolated extension Flotilla_V1_Command: SwiftProtobuf.Message, SwiftProtobuf.
       guard case .breakerAction(let v)? = self.kind else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 61)
     }()
+    case .pruneJobs?: try {
+      guard case .pruneJobs(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 70)
+    }()
     case nil: break
     }
     try unknownFields.traverse(visitor: &visitor)
@@ -1330,6 +1399,41 @@ nonisolated extension Flotilla_V1_Command: SwiftProtobuf.Message, SwiftProtobuf.
   public static func ==(lhs: Flotilla_V1_Command, rhs: Flotilla_V1_Command) -> Bool {
     if lhs.atUnixMs != rhs.atUnixMs {return false}
     if lhs.kind != rhs.kind {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flotilla_V1_Command.PruneJobs: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = Flotilla_V1_Command.protoMessageName + ".PruneJobs"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}older_than_unix_ms\0\u{3}max_terminal_jobs\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.olderThanUnixMs) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.maxTerminalJobs) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.olderThanUnixMs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.olderThanUnixMs, fieldNumber: 1)
+    }
+    if self.maxTerminalJobs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.maxTerminalJobs, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flotilla_V1_Command.PruneJobs, rhs: Flotilla_V1_Command.PruneJobs) -> Bool {
+    if lhs.olderThanUnixMs != rhs.olderThanUnixMs {return false}
+    if lhs.maxTerminalJobs != rhs.maxTerminalJobs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2142,7 +2246,7 @@ nonisolated extension Flotilla_V1_FairShareClock: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Flotilla_V1_StateSnapshot: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".StateSnapshot"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}last_applied_index\0\u{3}last_applied_term\0\u{1}jobs\0\u{1}workers\0\u{1}tenants\0\u{1}leader\0\u{3}leader_term\0\u{3}leader_since_unix_ms\0\u{4}\u{c}breaker_policy\0\u{1}breakers\0\u{3}fair_share\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}last_applied_index\0\u{3}last_applied_term\0\u{1}jobs\0\u{1}workers\0\u{1}tenants\0\u{1}leader\0\u{3}leader_term\0\u{3}leader_since_unix_ms\0\u{4}\u{c}breaker_policy\0\u{1}breakers\0\u{3}fair_share\0\u{3}removed_jobs\0")
 
   fileprivate class _StorageClass {
     var _lastAppliedIndex: UInt64 = 0
@@ -2156,6 +2260,7 @@ nonisolated extension Flotilla_V1_StateSnapshot: SwiftProtobuf.Message, SwiftPro
     var _breakerPolicy: Flotilla_V1_BreakerPolicy? = nil
     var _breakers: [Flotilla_V1_BreakerRecord] = []
     var _fairShare: Flotilla_V1_FairShareClock? = nil
+    var _removedJobs: [Flotilla_V1_RemovedJob] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -2177,6 +2282,7 @@ nonisolated extension Flotilla_V1_StateSnapshot: SwiftProtobuf.Message, SwiftPro
       _breakerPolicy = source._breakerPolicy
       _breakers = source._breakers
       _fairShare = source._fairShare
+      _removedJobs = source._removedJobs
     }
   }
 
@@ -2206,6 +2312,7 @@ nonisolated extension Flotilla_V1_StateSnapshot: SwiftProtobuf.Message, SwiftPro
         case 20: try { try decoder.decodeSingularMessageField(value: &_storage._breakerPolicy) }()
         case 21: try { try decoder.decodeRepeatedMessageField(value: &_storage._breakers) }()
         case 22: try { try decoder.decodeSingularMessageField(value: &_storage._fairShare) }()
+        case 23: try { try decoder.decodeRepeatedMessageField(value: &_storage._removedJobs) }()
         default: break
         }
       }
@@ -2251,6 +2358,9 @@ nonisolated extension Flotilla_V1_StateSnapshot: SwiftProtobuf.Message, SwiftPro
       try { if let v = _storage._fairShare {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 22)
       } }()
+      if !_storage._removedJobs.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._removedJobs, fieldNumber: 23)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2271,10 +2381,51 @@ nonisolated extension Flotilla_V1_StateSnapshot: SwiftProtobuf.Message, SwiftPro
         if _storage._breakerPolicy != rhs_storage._breakerPolicy {return false}
         if _storage._breakers != rhs_storage._breakers {return false}
         if _storage._fairShare != rhs_storage._fairShare {return false}
+        if _storage._removedJobs != rhs_storage._removedJobs {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flotilla_V1_RemovedJob: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RemovedJob"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}removed_unix_ms\0\u{1}tenant\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.removedUnixMs) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.tenant) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    if self.removedUnixMs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.removedUnixMs, fieldNumber: 2)
+    }
+    if !self.tenant.isEmpty {
+      try visitor.visitSingularStringField(value: self.tenant, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flotilla_V1_RemovedJob, rhs: Flotilla_V1_RemovedJob) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.removedUnixMs != rhs.removedUnixMs {return false}
+    if lhs.tenant != rhs.tenant {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

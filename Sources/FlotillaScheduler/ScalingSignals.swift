@@ -5,8 +5,9 @@ import FlotillaProto
 /// moment: queue depth and oldest wait per tier and per model, GPUs per type
 /// (total and allocated), the queue demand per requested GPU type and the p99
 /// queue wait of recent starts. A pure value measured from the state; it
-/// costs one pass over the queued jobs, the workers and the jobs (for the
-/// recent attempts), so it can be measured every second.
+/// costs one pass over the queued jobs and the workers, and over the running
+/// and recently ended jobs (for the recent attempts), so it can be measured
+/// every second; `Profile` keeps that pass while the state is unchanged.
 ///
 /// Definitions:
 /// * A queued job's wait is `now - queuedSince`, where `queuedSince` is when it
@@ -150,79 +151,130 @@ public struct ScalingSignals: Hashable, Sendable {
 
 extension ScalingSignals {
     /// Measures the signals of `state` at `now` (unix ms). Pure; linear in
-    /// jobs and workers (plus sorting the recent attempts' waits).
+    /// jobs and workers (plus sorting the recent attempts' waits). A caller
+    /// that measures often keeps the `Profile` while the state is unchanged.
     public static func measure(_ state: CoordinatorState, now: UInt64) -> ScalingSignals {
-        var signals = ScalingSignals(measuredAt: now)
-        var types = TypeTable()
+        Profile(state, now: now).signals(at: now)
+    }
 
-        // GPUs per type; worker types first, so their spelling wins.
-        var gpuTypeOfWorker: [WorkerID: [UInt32: String]] = [:]
-        for worker in state.workers {
-            let counted = worker.state == .ready || worker.state == .draining
-            var byIndex: [UInt32: String] = [:]
-            for gpu in worker.gpus {
-                let slot = types.slot(for: gpu.type)
-                byIndex[gpu.index] = types.usage[slot].gpuType
-                guard counted else { continue }
-                types.usage[slot].total += 1
-                if worker.allocations[gpu.index] != nil { types.usage[slot].allocated += 1 }
+    /// What the signals need from one state, gathered in one walk; the
+    /// signals at a later time come from it without walking the jobs again
+    /// (only the waits move with the clock). Valid for `now >= builtAt`
+    /// while the state's `lastAppliedIndex` is `appliedIndex`.
+    public struct Profile: Sendable {
+        public let appliedIndex: UInt64
+        public let builtAt: UInt64
+        private var gpuTypes: [GPUUsage] = []
+        private var knownModels: [String] = []
+        /// Queued jobs of one tier or model: how many, and the earliest `queuedSince`.
+        private struct Group: Sendable {
+            var queued = 0
+            var since = UInt64.max
+            mutating func add(_ queuedSince: UInt64) {
+                queued += 1
+                since = min(since, queuedSince)
             }
-            gpuTypeOfWorker[worker.id] = byIndex
         }
-        for model in state.knownModels { signals.models[model] = Queue() }
+        private var tiers: [Flotilla_V1_Tier: Group] = [:]
+        private var models: [String: Group] = [:]
+        /// Demand groups in first-asked order, each job's `queuedSince` in queue order.
+        private var demand: [(gpuType: String, gpusRequested: Int, since: [UInt64])] = []
+        /// Attempts started since `builtAt - p99WindowMs`: start, wait, GPU type.
+        private var starts: [(startedAt: UInt64, waitMs: UInt64, gpuType: String?)] = []
 
-        // The queue: tiers, models, requested types.
-        var demandSlots: [String: Int] = [:]
-        for job in state.queuedJobs {
-            let wait = now.saturatingSubtract(queuedSince(job))
-            signals.tiers[job.spec.tier, default: Queue()].add(waitMs: wait)
-            signals.models[job.spec.model, default: Queue()].add(waitMs: wait)
-            let requested = job.spec.gpuType
-            let name: String
-            let key: String
-            if requested.isEmpty {
-                name = anyGPUType
-                key = anyGPUType
-            } else {
-                name = types.usage[types.slot(for: requested)].gpuType
-                key = typeKey(requested)
-            }
-            let slot: Int
-            if let existing = demandSlots[key] {
-                slot = existing
-            } else {
-                slot = signals.demand.count
-                demandSlots[key] = slot
-                signals.demand.append(Demand(gpuType: name))
-            }
-            signals.demand[slot].queued += 1
-            signals.demand[slot].gpusRequested += Int(job.spec.gpuCount)
-            signals.demand[slot].oldestWaitMs = max(signals.demand[slot].oldestWaitMs, wait)
-            signals.demand[slot].waitsMs.append(wait)
-        }
-        signals.gpuTypes = types.usage
+        public init(_ state: CoordinatorState, now: UInt64) {
+            appliedIndex = state.lastAppliedIndex
+            builtAt = now
+            var types = TypeTable()
 
-        // Queue waits of the attempts started in the window.
-        var waits: [UInt64] = []
-        var waitsByType: [String: [UInt64]] = [:]
-        for job in state.jobs {
-            guard let last = job.attempts.last, now.saturatingSubtract(last.startedAt) <= p99WindowMs else { continue }
-            for (position, attempt) in job.attempts.enumerated().reversed() {
-                guard now.saturatingSubtract(attempt.startedAt) <= p99WindowMs else { break }
-                let queuedAt = position == 0 ? job.submittedAt : job.attempts[position - 1].endedAt
-                let wait = attempt.startedAt.saturatingSubtract(queuedAt)
-                waits.append(wait)
-                if let first = attempt.gpuIndices.first, let type = gpuTypeOfWorker[attempt.workerID]?[first] {
-                    waitsByType[type, default: []].append(wait)
+            // GPUs per type; worker types first, so their spelling wins.
+            var gpuTypeOfWorker: [WorkerID: [UInt32: String]] = [:]
+            for worker in state.workers {
+                let counted = worker.state == .ready || worker.state == .draining
+                var byIndex: [UInt32: String] = [:]
+                for gpu in worker.gpus {
+                    let slot = types.slot(for: gpu.type)
+                    byIndex[gpu.index] = types.usage[slot].gpuType
+                    guard counted else { continue }
+                    types.usage[slot].total += 1
+                    if worker.allocations[gpu.index] != nil { types.usage[slot].allocated += 1 }
+                }
+                gpuTypeOfWorker[worker.id] = byIndex
+            }
+            knownModels = Array(state.knownModels)
+
+            // The queue: tiers, models, requested types.
+            var demandSlots: [String: Int] = [:]
+            var requeued: [Job] = []
+            for job in state.queuedJobs {
+                if !job.attempts.isEmpty { requeued.append(job) }
+                let since = queuedSince(job)
+                tiers[job.spec.tier, default: Group()].add(since)
+                models[job.spec.model, default: Group()].add(since)
+                let requested = job.spec.gpuType
+                let name = requested.isEmpty ? anyGPUType : types.usage[types.slot(for: requested)].gpuType
+                let key = requested.isEmpty ? anyGPUType : typeKey(requested)
+                let slot: Int
+                if let existing = demandSlots[key] {
+                    slot = existing
+                } else {
+                    slot = demand.count
+                    demandSlots[key] = slot
+                    demand.append((gpuType: name, gpusRequested: 0, since: []))
+                }
+                demand[slot].gpusRequested += Int(job.spec.gpuCount)
+                demand[slot].since.append(since)
+            }
+            gpuTypes = types.usage
+
+            // Attempts that may still be in the window at `now` or later. A job
+            // that started one then is queued, running, or ended since then.
+            let recent = requeued + state.runningJobs
+                + state.terminalJobs(endedSince: now.saturatingSubtract(p99WindowMs))
+            for job in recent {
+                guard let last = job.attempts.last, now.saturatingSubtract(last.startedAt) <= p99WindowMs else { continue }
+                for (position, attempt) in job.attempts.enumerated().reversed() {
+                    guard now.saturatingSubtract(attempt.startedAt) <= p99WindowMs else { break }
+                    let queuedAt = position == 0 ? job.submittedAt : job.attempts[position - 1].endedAt
+                    let type = attempt.gpuIndices.first.flatMap { gpuTypeOfWorker[attempt.workerID]?[$0] }
+                    starts.append((attempt.startedAt, attempt.startedAt.saturatingSubtract(queuedAt), type))
                 }
             }
         }
-        signals.recentStarts = waits.count
-        signals.p99QueueWaitMs = percentile99(waits)
-        signals.p99QueueWaitMsByGPUType = waitsByType.mapValues(percentile99)
-        return signals
-    }
 
+        /// The signals at `now` (not before `builtAt`).
+        public func signals(at now: UInt64) -> ScalingSignals {
+            var signals = ScalingSignals(measuredAt: now)
+            for model in knownModels { signals.models[model] = Queue() }
+            for (tier, group) in tiers {
+                signals.tiers[tier] = Queue(queued: group.queued, oldestWaitMs: now.saturatingSubtract(group.since))
+            }
+            for (model, group) in models {
+                signals.models[model] = Queue(queued: group.queued, oldestWaitMs: now.saturatingSubtract(group.since))
+            }
+            signals.demand = demand.map { group in
+                let waits = group.since.map { now.saturatingSubtract($0) }
+                return Demand(gpuType: group.gpuType, queued: waits.count, gpusRequested: group.gpusRequested,
+                              oldestWaitMs: waits.max() ?? 0, waitsMs: waits)
+            }
+            signals.gpuTypes = gpuTypes
+
+            // Queue waits of the attempts started in the window.
+            var waits: [UInt64] = []
+            var waitsByType: [String: [UInt64]] = [:]
+            for start in starts where now.saturatingSubtract(start.startedAt) <= p99WindowMs {
+                waits.append(start.waitMs)
+                if let type = start.gpuType { waitsByType[type, default: []].append(start.waitMs) }
+            }
+            signals.recentStarts = waits.count
+            signals.p99QueueWaitMs = percentile99(waits)
+            signals.p99QueueWaitMsByGPUType = waitsByType.mapValues(percentile99)
+            return signals
+        }
+    }
+}
+
+extension ScalingSignals {
     /// When the job last entered the queue: its submission, or the end of its
     /// last attempt (never before the submission).
     static func queuedSince(_ job: Job) -> UInt64 {
@@ -240,7 +292,7 @@ extension ScalingSignals {
     }
 
     /// GPU types by case-insensitive key, in first-seen order.
-    private struct TypeTable {
+    fileprivate struct TypeTable {
         var usage: [GPUUsage] = []
         var slots: [String: Int] = [:]
 

@@ -31,7 +31,16 @@ public struct Scheduler: PlacementPolicy {
     }
 
     public func place(_ state: CoordinatorState, on workers: [Worker], now: UInt64) -> [Flotilla_V1_Command] {
-        commands(for: decide(state, on: workers, now: now), now: now)
+        guard mayAct(state, on: workers) else { return [] }
+        return commands(for: decide(state, on: workers, now: now), now: now)
+    }
+
+    /// Whether a round could propose anything: a GPU is free, or a queued
+    /// premium job may preempt. Else the planner's every tick would walk the
+    /// whole queue to decide nothing (reservations are not proposed).
+    func mayAct(_ state: CoordinatorState, on workers: [Worker]) -> Bool {
+        workers.contains { $0.allocations.count < $0.gpus.count }
+            || (policy.preemption.enabled && state.queuedJobCount(tier: .premium) > 0)
     }
 
     /// The log commands that carry out `decision`, stamped with `now`.

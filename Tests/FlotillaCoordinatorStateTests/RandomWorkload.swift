@@ -39,6 +39,11 @@ struct RandomWorkload {
         case 80: cluster.term += 1; cluster.apply(.termStarted(leader: "c\(cluster.term)", at: cluster.now))
         case 81: cluster.apply(Flotilla_V1_Command())
         case 82..<85: breakers()
+        case 85..<87:
+            // Retention: a cutoff somewhere in the recent past, sometimes a small cap.
+            cluster.apply(.pruneJobs(olderThan: cluster.now.saturatingSubtract(UInt64.random(in: 0...20_000, using: &rng)),
+                                     maxTerminalJobs: rng.chance(50) ? UInt64.random(in: 0...6, using: &rng) : 0,
+                                     at: cluster.now))
         default: cluster.plan(planner, leaderSince: cluster.state.leaderSince)
         }
         return Array(cluster.entries[before...])

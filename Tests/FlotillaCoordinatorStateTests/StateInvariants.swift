@@ -6,6 +6,8 @@ struct StateInvariants {
     /// Terminal job states and ended attempts seen so far: they are final.
     private var terminal: [JobID: JobState] = [:]
     private var endedAttempts: [JobID: [Int: Attempt]] = [:]
+    /// Every job seen in the previous state, with its state then.
+    private var seen: [JobID: JobState] = [:]
 
     /// Problems with `state`, empty when it is sound.
     mutating func violations(in state: CoordinatorState) -> [String] {
@@ -51,6 +53,20 @@ struct StateInvariants {
                 problems.append("\(worker.id) allocations \(worker.allocations) disagree with live attempts \(held[worker.id, default: [:]])")
             }
         }
+        // Only retention removes jobs, only terminal ones, and it remembers them.
+        var present: [JobID: JobState] = [:]
+        for job in state.jobs { present[job.id] = job.state }
+        for (id, was) in seen where present[id] == nil {
+            if !was.isTerminal { problems.append("\(id) vanished while \(was)") }
+            if state.removal(of: id) == nil { problems.append("\(id) vanished with no removal record") }
+            terminal[id] = nil
+            endedAttempts[id] = nil
+        }
+        seen = present
+        for jobState in JobState.allCases where state.jobCount(in: jobState) != state.jobs.count(where: { $0.state == jobState }) {
+            problems.append("the \(jobState) count \(state.jobCount(in: jobState)) disagrees with the jobs")
+        }
+        if state.terminalJobCount != state.jobs.count(where: \.isTerminal) { problems.append("terminal count disagrees") }
         let queued = state.jobs.filter { $0.state == .queued }.map(\.id)
         if state.queuedJobs.map(\.id) != queued { problems.append("queue \(state.queuedJobs.map(\.id)) is not the queued jobs \(queued)") }
         return problems

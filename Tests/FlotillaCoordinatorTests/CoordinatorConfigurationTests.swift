@@ -1,5 +1,6 @@
 import FlotillaConfig
 import FlotillaCoordinator
+import FlotillaCoordinatorState
 import FlotillaProto
 import Foundation
 import Testing
@@ -16,6 +17,21 @@ import Testing
         #expect(configuration.health.heartbeatTimeoutMs == 15_000)
         #expect(configuration.health.stallTimeoutMs == 60_000)
         #expect(configuration.health.restartGraceMs == 15_000)
+        #expect(configuration.retention.jobTTLMs == 24 * 3_600_000)
+        #expect(configuration.retention.maxTerminalJobs == 100_000)
+    }
+
+    @Test func retentionIsConfigurable() throws {
+        let defaults = try CoordinatorConfiguration(reader: try ConfigReader(yaml: tls))
+        #expect(defaults.retention == RetentionPolicy())
+        let set = try CoordinatorConfiguration(reader: try ConfigReader(
+            yaml: tls + "retention: {job_ttl: 2h, max_terminal_jobs: 500}\n",
+            environment: ["FLOTILLA_RETENTION_MAX_TERMINAL_JOBS": "700"]))
+        #expect(set.retention.jobTTLMs == 2 * 3_600_000)
+        #expect(set.retention.maxTerminalJobs == 700)
+        #expect(throws: (any Error).self) {
+            try CoordinatorConfiguration(reader: try ConfigReader(yaml: tls + "retention: {max_terminal_jobs: -1}\n"))
+        }
     }
 
     @Test func defaultsAreTheSeedsAndEnvironmentOverrides() throws {
