@@ -36,11 +36,18 @@ public struct Scheduler: PlacementPolicy {
     }
 
     /// Whether a round could propose anything: a GPU is free, or a queued
-    /// premium job may preempt. Else the planner's every tick would walk the
-    /// whole queue to decide nothing (reservations are not proposed).
+    /// premium job may preempt (premium below its weighted share, as the round
+    /// judges it). Else the planner's every tick would walk the whole queue to
+    /// decide nothing (reservations are not proposed). Costs the running jobs.
     func mayAct(_ state: CoordinatorState, on workers: [Worker]) -> Bool {
-        workers.contains { $0.allocations.count < $0.gpus.count }
-            || (policy.preemption.enabled && state.queuedJobCount(tier: .premium) > 0)
+        if workers.contains(where: { $0.allocations.count < $0.gpus.count }) { return true }
+        guard policy.preemption.enabled, state.queuedJobCount(tier: .premium) > 0 else { return false }
+        let total = workers.reduce(0) { $0 + $1.gpus.count }
+        let premium = state.runningJobs.reduce(0) { held, job in
+            held + (job.spec.tier == .premium ? job.liveAttempt?.gpuIndices.count ?? 0 : 0)
+        }
+        let weights = [Flotilla_V1_Tier.premium, .standard, .free].reduce(0) { $0 + policy.weight(of: $1) }
+        return UInt64(premium) * weights < UInt64(total) * policy.weight(of: .premium)
     }
 
     /// The log commands that carry out `decision`, stamped with `now`.

@@ -6,7 +6,10 @@ struct FlotillaBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flotilla-bench",
         abstract: "Flotilla benchmarks (run with -c release).",
-        subcommands: [WireBench.self, FuzzBench.self, RPCBench.self, ClusterBench.self, ScheduleBench.self, AttackBench.self]
+        subcommands: [
+            WireBench.self, FuzzBench.self, RPCBench.self, ClusterBench.self, ScheduleBench.self, StateBench.self,
+            AttackBench.self,
+        ]
     )
 }
 

@@ -34,8 +34,19 @@ import Testing
         let workers = cluster.state.workers.filter(\.acceptsWork)
         #expect(!cluster.scheduler.mayAct(cluster.state, on: workers))
         #expect(cluster.scheduler.place(cluster.state, on: workers, now: cluster.now).isEmpty)
-        // A premium job may preempt even with nothing free: the round runs.
+        // A premium job below premium's share may preempt even with nothing free: the round runs.
         _ = cluster.job(tier: .premium)
         #expect(cluster.scheduler.mayAct(cluster.state, on: workers) == cluster.scheduler.policy.preemption.enabled)
+    }
+
+    @Test func premiumAtItsShareDoesNotWakeTheRound() {
+        var cluster = SchedulingCluster()
+        _ = cluster.worker("w1", gpus: 1)
+        _ = cluster.job(tier: .premium)
+        _ = cluster.round()
+        _ = cluster.job(tier: .premium)
+        let workers = cluster.state.workers.filter(\.acceptsWork)
+        #expect(!cluster.scheduler.mayAct(cluster.state, on: workers))
+        #expect(cluster.scheduler.decide(cluster.state, on: workers, now: cluster.now).preemptions.isEmpty)
     }
 }
