@@ -204,7 +204,10 @@ let package = Package(
                 .product(name: "InMemoryLogging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "FlotillaCoordinatorStateTests", dependencies: ["FlotillaCoordinatorState", "FlotillaProto", "FlotillaTestSupport"]),
+        .testTarget(
+            name: "FlotillaCoordinatorStateTests",
+            dependencies: ["FlotillaCoordinatorState", "FlotillaScheduler", "FlotillaProto", "FlotillaTestSupport"]
+        ),
         .testTarget(name: "FlotillaSchedulerTests", dependencies: ["FlotillaScheduler", "FlotillaCoordinatorState", "FlotillaProto", "FlotillaTestSupport"]),
         .testTarget(name: "FlotillaCTLTests", dependencies: ["FlotillaTestSupport", "FlotillaTransport", "FlotillaCTL", "FlotillaProto"]),
         .testTarget(name: "FlotillaConfigTests", dependencies: ["FlotillaConfig"]),

@@ -9,7 +9,9 @@ public struct CoordinatorPlanner: Sendable {
     public var health: HealthPolicy
     public var placement: any PlacementPolicy
 
-    public init(health: HealthPolicy = HealthPolicy(), placement: any PlacementPolicy = FIFOPlacement()) {
+    /// `placement` is the scheduler (`FlotillaScheduler.Scheduler`); the state target has no
+    /// policy of its own, so every test of the planner runs the real one.
+    public init(health: HealthPolicy = HealthPolicy(), placement: any PlacementPolicy) {
         self.health = health
         self.placement = placement
     }

@@ -1,5 +1,6 @@
 import FlotillaCoordinatorState
 import FlotillaProto
+import FlotillaScheduler
 import Testing
 
 @Suite struct AttemptTests {
@@ -230,7 +231,7 @@ import Testing
         #expect(cluster.state.job(job)?.liveAttempt?.checkpointDeadline == .max)
         #expect(cluster.progress(job, token: FencingToken(term: .max, attempt: .max), step: 1).rejection != nil)
         cluster.heartbeat(worker)
-        let planner = CoordinatorPlanner(health: HealthPolicy(heartbeatIntervalMs: .max, restartGraceMs: .max))
+        let planner = CoordinatorPlanner(health: HealthPolicy(heartbeatIntervalMs: .max, restartGraceMs: .max), placement: Scheduler())
         _ = planner.plan(cluster.state, now: .max, leaderSince: .max)
         _ = planner.plan(cluster.state, now: 0, leaderSince: .max)
         var state = cluster.state

@@ -1,5 +1,6 @@
 import FlotillaCoordinatorState
 import FlotillaProto
+import FlotillaScheduler
 
 /// A log being written: applies commands as entries with the next index and
 /// the current term, and keeps them for replay.
@@ -107,7 +108,7 @@ struct Cluster {
 
     /// Applies what the planner proposes now; returns the commands' outcomes.
     @discardableResult
-    mutating func plan(_ planner: CoordinatorPlanner = CoordinatorPlanner(), leaderSince: UInt64 = 0) -> [CommandOutcome] {
+    mutating func plan(_ planner: CoordinatorPlanner = CoordinatorPlanner(placement: Scheduler()), leaderSince: UInt64 = 0) -> [CommandOutcome] {
         planner.plan(state, now: now, leaderSince: leaderSince).map { apply($0) }
     }
 }

@@ -1,9 +1,10 @@
 import FlotillaCoordinatorState
 import FlotillaProto
+import FlotillaScheduler
 import Testing
 
 @Suite struct PlannerTests {
-    let planner = CoordinatorPlanner()
+    let planner = CoordinatorPlanner(placement: Scheduler())
 
     /// What the planner would propose now, leader since `leaderSince`.
     func proposals(_ cluster: Cluster, leaderSince: UInt64 = 0) -> [Flotilla_V1_Command.OneOf_Kind] {

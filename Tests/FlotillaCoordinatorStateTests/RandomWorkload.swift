@@ -1,5 +1,6 @@
 import FlotillaCoordinatorState
 import FlotillaProto
+import FlotillaScheduler
 import FlotillaTestSupport
 
 /// Writes a random but plausible log: commands are drawn from what the state
@@ -9,7 +10,8 @@ struct RandomWorkload {
     var rng: SplitMix64
     var cluster = Cluster()
     let planner = CoordinatorPlanner(health: HealthPolicy(heartbeatIntervalMs: 2_000, heartbeatTimeoutMs: 8_000,
-                                                          stallTimeoutMs: 15_000, checkpointGraceMs: 3_000))
+                                                          stallTimeoutMs: 15_000, checkpointGraceMs: 3_000),
+                                      placement: Scheduler())
     let workerNames = ["w1", "w2", "w3", "w4", "w5"]
     let models = ["mochi-1", "open-sora", "veo-3"]
     let tenants = ["acme", "globex", ""]
