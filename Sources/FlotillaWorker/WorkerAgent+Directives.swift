@@ -8,10 +8,12 @@ extension WorkerAgent {
         switch directive.directive {
         case .assign(let assignment)?:
             assign(assignment)
-        case .stop(let target)?:
+        case .stop(let target)? where core.admitsTerm(target.token.term):
             stop(jobID: target.jobID, token: target.token, grace: grace(directive.graceMs, default: configuration.stopGrace))
-        case .checkpoint(let target)?:
+        case .checkpoint(let target)? where core.admitsTerm(target.token.term):
             checkpoint(jobID: target.jobID, token: target.token, grace: grace(directive.graceMs, default: configuration.stopGrace))
+        case .stop?, .checkpoint?:
+            logger.notice("directive from an older leader term ignored", metadata: ["flotilla.newest_term": "\(core.newestTerm)"])
         case .drain?:
             startDraining(by: "the coordinator")
         case nil:
@@ -26,28 +28,38 @@ extension WorkerAgent {
     /// Accepts an assignment, verifies its checkpoint off the actor, then starts it.
     private func assign(_ assignment: Flotilla_V1_Assignment) {
         let jobID = assignment.jobID
-        if let existing = attempts[jobID] {
-            // A repeat (resent after a resubscription) of what already runs.
-            if existing.token == assignment.token { return }
+        let model = models[assignment.model]
+        let executor = executors[assignment.model]
+        let admission = core.admit(
+            assignment.token, running: attempts[jobID]?.token, servesModel: model != nil && executor != nil,
+            gpuIndices: assignment.gpuIndices, ownGPUs: Set(gpus.map(\.index)), draining: draining)
+        let superseding: Bool
+        switch admission {
+        case .ignore(let reason):
+            logger.debug("assignment ignored", metadata: ["flotilla.job": "\(jobID)", "flotilla.reason": "\(reason)"])
+            return
+        case .start(let supersedes), .refuse(_, let supersedes):
+            superseding = supersedes
+        }
+        if superseding, let existing = attempts[jobID] {
             silence(jobID: jobID, token: existing.token, because: "superseded by attempt \(assignment.token.attempt)")
         }
-        let model = models[assignment.model]
         let startStep = assignment.hasResumeFrom ? assignment.resumeFrom.step : 0
         let total = assignment.steps > 0 ? assignment.steps : (model?.defaultSteps ?? 0)
         attempts[jobID] = LiveAttempt(assignment: assignment, startStep: startStep, totalSteps: total)
-
-        guard let model, let executor = executors[assignment.model] else {
+        switch admission {
+        case .refuse(.unknownModel, _):
             return end(jobID, token: assignment.token, .failed(
                 exitCode: 0, error: "model \(assignment.model) is not served by this worker", retryable: false, modelFault: false))
-        }
-        if draining {
+        case .refuse(.draining, _):
             return end(jobID, token: assignment.token, .preempted(error: "worker \(configuration.name) is draining"))
-        }
-        let known = Set(gpus.map(\.index))
-        if let missing = assignment.gpuIndices.first(where: { !known.contains($0) }) {
+        case .refuse(.missingGPU(let missing), _):
             return end(jobID, token: assignment.token, .failed(
                 exitCode: 0, error: "GPU \(missing) is not on worker \(configuration.name)", retryable: true, modelFault: false))
+        case .start, .ignore:
+            break
         }
+        guard let model, let executor else { return }
         let checkpointDirectory = configuration.checkpointDirectory
         let leaseTimeout = core.fencing.leaseTimeout
         // Detached: hashing a large checkpoint must not hold up the actor.

@@ -65,6 +65,8 @@ public struct WorkerCore: Sendable {
     public private(set) var shutdownDeadline: ContinuousClock.Instant?
     public private(set) var finished = false
     public private(set) var work = Work.idle
+    /// The newest leader term seen in a directive (see `admitsTerm`).
+    public internal(set) var newestTerm: UInt64 = 0
 
     public init() {}
 

@@ -1,3 +1,4 @@
+import FlotillaProto
 @testable import FlotillaWorker
 import Testing
 
@@ -65,5 +66,66 @@ import Testing
         #expect(core.on(.tick, at: start + .seconds(29)) == [.renewLeases])
         #expect(core.on(.tick, at: start + .seconds(30)) == [.stopAllNow, .finish(.graceExpired(attempts: 1))])
         #expect(core.on(.tick, at: start + .seconds(31)) == [])
+    }
+}
+
+/// Which assignments a worker obeys, decided by the core.
+@Suite struct WorkerCoreAdmissionTests {
+    func token(_ term: UInt64, _ attempt: UInt32) -> Flotilla_V1_FencingToken {
+        var token = Flotilla_V1_FencingToken()
+        token.term = term
+        token.attempt = attempt
+        return token
+    }
+
+    func admit(_ core: inout WorkerCore, _ token: Flotilla_V1_FencingToken, running: Flotilla_V1_FencingToken? = nil,
+               serves: Bool = true, gpus: [UInt32] = [0], draining: Bool = false) -> WorkerCore.Admission {
+        core.admit(token, running: running, servesModel: serves, gpuIndices: gpus, ownGPUs: [0, 1], draining: draining)
+    }
+
+    func isIgnored(_ admission: WorkerCore.Admission) -> Bool {
+        if case .ignore = admission { return true }
+        return false
+    }
+
+    @Test func startsRefusesAndSupersedes() {
+        var core = WorkerCore()
+        let first = admit(&core, token(1, 1))
+        #expect(first == .start(superseding: false))
+        let second = admit(&core, token(1, 2), running: token(1, 1), gpus: [1])
+        #expect(second == .start(superseding: true))
+        let unknown = admit(&core, token(1, 3), serves: false)
+        #expect(unknown == .refuse(.unknownModel, superseding: false))
+        let drained = admit(&core, token(1, 3), draining: true)
+        #expect(drained == .refuse(.draining, superseding: false))
+        let missing = admit(&core, token(1, 3), gpus: [7])
+        #expect(missing == .refuse(.missingGPU(7), superseding: false))
+    }
+
+    @Test func repeatsAndOlderAttemptsAreIgnored() {
+        var core = WorkerCore()
+        let repeated = admit(&core, token(1, 2), running: token(1, 2))
+        #expect(isIgnored(repeated))
+        // Before, an older attempt's late assignment silenced the newer one that ran.
+        let older = admit(&core, token(1, 1), running: token(1, 2))
+        #expect(isIgnored(older))
+    }
+
+    /// A deposed leader's directives (an older term than one already seen) are ignored.
+    @Test func directivesOfAnOlderTermAreIgnored() {
+        var core = WorkerCore()
+        let three = core.admitsTerm(3)
+        let threeAgain = core.admitsTerm(3)
+        let two = core.admitsTerm(2)
+        #expect(three && threeAgain && !two)
+        let stale = admit(&core, token(2, 5))
+        if case .ignore(let reason) = stale {
+            #expect(reason.contains("older than term 3"))
+        } else {
+            Issue.record("an assignment of term 2 was accepted after term 3: \(stale)")
+        }
+        let newer = admit(&core, token(4, 1))
+        #expect(newer == .start(superseding: false))
+        #expect(core.newestTerm == 4)
     }
 }
