@@ -73,6 +73,12 @@ struct Outbox {
         entries.removeAll { $0.id == id }
     }
 
+    /// How many "not now" answers the entry has had.
+    func refusals(of id: UInt64) -> Int {
+        entries.first(where: { $0.id == id })?.refusals ?? 0
+    }
+
+    @discardableResult
     mutating func refused(_ id: UInt64) -> Int {
         guard let index = entries.firstIndex(where: { $0.id == id }) else { return 0 }
         entries[index].refusals += 1

@@ -3,14 +3,9 @@ import FlotillaTransport
 import FlotillaWire
 import Logging
 
-/// Delivers the outbox in order over the session's connection, one report at
-/// a time, and acts on each ReportAck.
+/// Delivers the outbox in order over the session's connection, one report at a time,
+/// and carries out `WorkerCore.verdict` on each answer.
 extension WorkerAgent {
-    /// Answers "not now" (accepted and stop_attempt both false) a report may get
-    /// before it is given up: the coordinator's state is behind or the attempt
-    /// was declared lost and re-registration did not reclaim it.
-    static let maximumRefusals = 5
-
     func kickCourier() {
         guard !courierRunning, let connection = session, !outbox.isEmpty else { return }
         courierRunning = true
@@ -24,61 +19,62 @@ extension WorkerAgent {
         }
         while let entry = outbox.first, session === connection {
             outbox.inFlight = entry.id
-            let answer: Envelope
+            let answer: WorkerCore.ReportAnswer
             do {
-                answer = try await connection.request(entry.report.message, timeout: .milliseconds(requestTimeout.milliseconds))
-            } catch let error as FlotillaError where Self.isTransient(error) || !connection.isActive {
-                if entry.report.isProgress { outbox.remove(entry.id) }
-                if error.code == .notLeader { await client.close() }
-                interruptSession("a report could not be delivered: \(error)")
-                return
+                let envelope = try await connection.request(entry.report.message, timeout: .milliseconds(requestTimeout.milliseconds))
+                answer = .answered(envelope.message(as: Flotilla_V1_ReportAck.self))
             } catch {
-                // The coordinator refused the report itself (INVALID_ARGUMENT, PERMISSION_DENIED):
-                // sending it again cannot help.
-                logger.error("report refused; dropping it", metadata: [
-                    "flotilla.job": "\(entry.jobID ?? "-")", "flotilla.report": "\(type(of: entry.report.message).protoMessageName)",
-                    "error": "\(error)",
-                ])
-                outbox.remove(entry.id)
-                attemptReported(entry)
-                continue
+                let failure = error as? FlotillaError ?? FlotillaError(.internal, "\(error)")
+                answer = .failed(failure, connectionAlive: connection.isActive)
             }
             outbox.inFlight = nil
-            if let ack = answer.message(as: Flotilla_V1_ReportAck.self) {
-                guard acknowledged(entry, ack) else { return }
-            } else {
-                outbox.remove(entry.id)
-                if case .drain = entry.report { logger.info("drain notice acknowledged") }
-            }
+            let verdict = WorkerCore.verdict(on: answer, isProgress: entry.report.isProgress,
+                                             refusals: outbox.refusals(of: entry.id))
+            guard await carryOut(verdict, for: entry) else { return }
         }
         // The outbox is empty: a shutdown waiting for its last report can finish now.
         workChanged()
     }
 
-    /// Acts on one ReportAck; false stops the courier until the next session.
-    private func acknowledged(_ entry: Outbox.Entry, _ ack: Flotilla_V1_ReportAck) -> Bool {
-        if ack.stopAttempt, let jobID = entry.jobID, let token = entry.token {
-            silence(jobID: jobID, token: token, because: "the coordinator refused its report: \(ack.message)")
-            return true
-        }
-        if ack.accepted || entry.report.isProgress {
+    /// Carries out one verdict; false stops the courier until the next session.
+    private func carryOut(_ verdict: WorkerCore.ReportVerdict, for entry: Outbox.Entry) async -> Bool {
+        switch verdict {
+        case .delivered:
             outbox.remove(entry.id)
+            if case .drain = entry.report { logger.info("drain notice acknowledged") }
             attemptReported(entry)
-            return true
-        }
-        let refusals = outbox.refused(entry.id)
-        guard refusals < Self.maximumRefusals else {
-            logger.error("report refused repeatedly; giving it up", metadata: [
-                "flotilla.job": "\(entry.jobID ?? "-")", "flotilla.message": "\(ack.message)",
+        case .stopAttempt(let because):
+            if let jobID = entry.jobID, let token = entry.token {
+                silence(jobID: jobID, token: token, because: because)
+            } else {
+                outbox.remove(entry.id)
+            }
+        case .drop(let because):
+            logger.error("report refused; dropping it", metadata: [
+                "flotilla.job": "\(entry.jobID ?? "-")", "flotilla.report": "\(type(of: entry.report.message).protoMessageName)",
+                "error": "\(because)",
             ])
             outbox.remove(entry.id)
             attemptReported(entry)
-            return true
+        case .giveUp(let because):
+            logger.error("report refused repeatedly; giving it up", metadata: [
+                "flotilla.job": "\(entry.jobID ?? "-")", "flotilla.message": "\(because)",
+            ])
+            outbox.remove(entry.id)
+            attemptReported(entry)
+        case .registerAgainAndResend(let because):
+            // The attempt may have been declared lost: registering again (it is listed
+            // in `running`) lets the coordinator reclaim it, then the report is resent.
+            _ = outbox.refused(entry.id)
+            interruptSession(because)
+            return false
+        case .reconnect(let dropIt, let closeClient, let because):
+            if dropIt { outbox.remove(entry.id) }
+            if closeClient { await client.close() }
+            interruptSession(because)
+            return false
         }
-        // The attempt may have been declared lost: registering again (it is listed
-        // in `running`) lets the coordinator reclaim it, then the report is resent.
-        interruptSession("report not accepted (\(ack.message)); registering again")
-        return false
+        return true
     }
 
     /// A result is through: the attempt is no longer this worker's.
@@ -86,13 +82,5 @@ extension WorkerAgent {
         guard case .result = entry.report, let jobID = entry.jobID, attempts[jobID]?.token == entry.token else { return }
         attempts[jobID] = nil
         workChanged()
-    }
-
-    /// Errors after which the same report may succeed on another connection.
-    static func isTransient(_ error: FlotillaError) -> Bool {
-        switch error.code {
-        case .unavailable, .deadlineExceeded, .notLeader, .cancelled, .resourceExhausted: return true
-        default: return false
-        }
     }
 }

@@ -1,4 +1,5 @@
 import FlotillaProto
+import FlotillaTransport
 @testable import FlotillaWorker
 import Testing
 
@@ -127,5 +128,51 @@ import Testing
         let newer = admit(&core, token(4, 1))
         #expect(newer == .start(superseding: false))
         #expect(core.newestTerm == 4)
+    }
+}
+
+/// The courier's rules for an answered (or unanswered) report, decided by the core.
+@Suite struct WorkerCoreReportTests {
+    func ack(accepted: Bool = false, stop: Bool = false) -> Flotilla_V1_ReportAck {
+        var ack = Flotilla_V1_ReportAck()
+        ack.accepted = accepted
+        ack.stopAttempt = stop
+        ack.message = "m"
+        return ack
+    }
+
+    @Test func answersBecomeVerdicts() {
+        #expect(WorkerCore.verdict(on: .answered(ack(accepted: true)), isProgress: false, refusals: 0) == .delivered)
+        #expect(WorkerCore.verdict(on: .answered(nil), isProgress: false, refusals: 0) == .delivered)
+        if case .stopAttempt = WorkerCore.verdict(on: .answered(ack(stop: true)), isProgress: false, refusals: 0) {} else {
+            Issue.record("stop_attempt did not stop the attempt")
+        }
+        // "Not now": register again and resend, until the fifth refusal.
+        if case .registerAgainAndResend = WorkerCore.verdict(on: .answered(ack()), isProgress: false, refusals: 3) {} else {
+            Issue.record("a fourth refusal was not resent")
+        }
+        if case .giveUp = WorkerCore.verdict(on: .answered(ack()), isProgress: false, refusals: 4) {} else {
+            Issue.record("a fifth refusal was not given up")
+        }
+        // Progress is never resent: a newer one follows.
+        #expect(WorkerCore.verdict(on: .answered(ack()), isProgress: true, refusals: 0) == .delivered)
+    }
+
+    @Test func failuresReconnectOrDrop() {
+        let unavailable = FlotillaError(.unavailable, "gone")
+        #expect(WorkerCore.verdict(on: .failed(unavailable, connectionAlive: true), isProgress: false, refusals: 0)
+            == .reconnect(dropIt: false, closeClient: false, because: "a report could not be delivered: \(unavailable)"))
+        let notLeader = FlotillaError(.notLeader, "elsewhere")
+        if case .reconnect(true, true, _) = WorkerCore.verdict(on: .failed(notLeader, connectionAlive: true), isProgress: true, refusals: 0) {} else {
+            Issue.record("NOT_LEADER did not close the client and drop the progress")
+        }
+        let invalid = FlotillaError(.invalidArgument, "step past total")
+        if case .drop = WorkerCore.verdict(on: .failed(invalid, connectionAlive: true), isProgress: false, refusals: 0) {} else {
+            Issue.record("an invalid report was not dropped")
+        }
+        // Any failure on a dead connection reconnects.
+        if case .reconnect = WorkerCore.verdict(on: .failed(invalid, connectionAlive: false), isProgress: false, refusals: 0) {} else {
+            Issue.record("a failure on a closed connection did not reconnect")
+        }
     }
 }
