@@ -84,9 +84,9 @@ extension WorkerAgent {
     private func registered(_ response: Flotilla_V1_RegisterWorkerResponse, reconnect: Bool) {
         workerID = response.workerID
         logger[metadataKey: "flotilla.worker_id"] = "\(response.workerID)"
-        heartbeatInterval = .milliseconds(Int64(response.heartbeatIntervalMs == 0 ? 5_000 : response.heartbeatIntervalMs))
+        let interval = Duration.milliseconds(Int64(response.heartbeatIntervalMs == 0 ? 5_000 : response.heartbeatIntervalMs))
         let timeout = Duration.milliseconds(Int64(response.heartbeatTimeoutMs == 0 ? 15_000 : response.heartbeatTimeoutMs))
-        perform(core.on(.registered(interval: heartbeatInterval, timeout: timeout), at: .now))
+        perform(core.on(.registered(interval: interval, timeout: timeout), at: .now))
         logger.info(reconnect ? "reconnected: worker registered again" : "worker registered", metadata: [
             "flotilla.name": "\(configuration.name)",
             "flotilla.gpus": "\(gpus.map { "\($0.index):\($0.type)" }.joined(separator: ","))",

@@ -25,7 +25,8 @@ public actor WorkerAgent {
 
     /// Set by the first registration; kept across reconnects (the coordinator keeps it too).
     var workerID: String?
-    var heartbeatInterval = Duration.seconds(5)
+    /// As the coordinator set it at registration (the core keeps it for fencing).
+    var heartbeatInterval: Duration { core.fencing.heartbeatInterval }
     /// Fencing and shutdown decisions (a pure value; this actor carries them out).
     var core = WorkerCore()
     /// By job id: a job has at most one live attempt.

@@ -247,14 +247,7 @@ struct ClusterBench: ParsableCommand {
     }
 
     /// VmRSS of a process, in KiB.
-    static func residentKiB(_ pid: Int32) throws -> Int {
-        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
-        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-              let value = line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap({ Int($0) }) else {
-            throw ValidationError("no VmRSS for process \(pid)")
-        }
-        return value
-    }
+    static func residentKiB(_ pid: Int32) throws -> Int { try ProcessFacts.residentKiB(pid) }
 }
 
 extension Sequence {

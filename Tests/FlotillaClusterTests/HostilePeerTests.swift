@@ -16,14 +16,7 @@ extension ProcessClusterTests {
         /// How long a well-behaved client may wait while the attacks run (2-core CI).
         static let latencyBound = Duration.seconds(3)
 
-        static func rss(of pid: Int32) throws -> Int {
-            let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
-            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-                  let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) else {
-                throw ChildProcessError("no VmRSS for \(pid)")
-            }
-            return kilobytes << 10
-        }
+        static func rss(of pid: Int32) throws -> Int { try ProcessFacts.residentKiB(pid) << 10 }
 
         /// A well-behaved client's request, timed.
         static func timedStatus(_ connection: FlotillaConnection) async throws -> Duration {

@@ -43,11 +43,7 @@ extension ProcessClusterTests {
             return found
         }
 
-        static func isAlive(_ pid: pid_t) -> Bool {
-            guard kill(pid, 0) == 0 else { return false }
-            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
-            return !(stat.split(separator: ")").last?.trimmingCharacters(in: .whitespaces).hasPrefix("Z") ?? true)
-        }
+        static func isAlive(_ pid: pid_t) -> Bool { ProcessFacts.isAlive(pid) }
 
         /// Samples every 20 ms until stopped; records the most processes of the job alive at once.
         final class Overlap: @unchecked Sendable {

@@ -17,12 +17,7 @@ import Glibc
         while :; do echo "PROGRESS 1 100"; sleep 0.05; done
         """
 
-    static func isAlive(_ pid: pid_t) -> Bool {
-        guard kill(pid, 0) == 0 else { return false }
-        // A zombie awaiting its parent is dead for our purposes.
-        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
-        return !(stat.split(separator: ")").last?.trimmingCharacters(in: .whitespaces).hasPrefix("Z") ?? true)
-    }
+    static func isAlive(_ pid: pid_t) -> Bool { ProcessFacts.isAlive(pid) }
 
     static func pid(in directory: String, timeout: Duration = .seconds(10)) async throws -> pid_t {
         let path = directory + "/pid"
