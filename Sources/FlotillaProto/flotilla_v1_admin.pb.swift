@@ -22,6 +22,70 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+public nonisolated enum Flotilla_V1_DrillVerdict: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+  case drillRunning // = 1
+
+  /// the hypothesis held within the objective
+  case drillPass // = 2
+
+  /// it did not (the reason says which part)
+  case drillFail // = 3
+
+  /// an abort condition or the deadline stopped it
+  case drillAborted // = 4
+
+  /// not started: unsafe (blast radius) or not possible
+  case drillRefused // = 5
+
+  /// checked only; nothing injected
+  case drillDryRun // = 6
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .drillRunning
+    case 2: self = .drillPass
+    case 3: self = .drillFail
+    case 4: self = .drillAborted
+    case 5: self = .drillRefused
+    case 6: self = .drillDryRun
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .drillRunning: return 1
+    case .drillPass: return 2
+    case .drillFail: return 3
+    case .drillAborted: return 4
+    case .drillRefused: return 5
+    case .drillDryRun: return 6
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Flotilla_V1_DrillVerdict] = [
+    .unspecified,
+    .drillRunning,
+    .drillPass,
+    .drillFail,
+    .drillAborted,
+    .drillRefused,
+    .drillDryRun,
+  ]
+
+}
+
 public nonisolated struct Flotilla_V1_ClusterStatusRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -274,6 +338,8 @@ public nonisolated struct Flotilla_V1_WorkerInfo: Sendable {
 
   public var address: String = String()
 
+  public var allowsDrills: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -524,7 +590,9 @@ public nonisolated struct Flotilla_V1_SetTenantResponse: Sendable {
   fileprivate var _tenant: Flotilla_V1_TenantQuota? = nil
 }
 
-/// Runs a failure on purpose and measures recovery.
+/// Runs a failure on purpose and measures recovery (PROTOCOL.md §11.5, §12).
+/// Fields 1-3 and the report's 1-8 are the original drill messages; the rest
+/// were added compatibly (an old client sees the same answer it always did).
 public nonisolated struct Flotilla_V1_DrillRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -532,10 +600,35 @@ public nonisolated struct Flotilla_V1_DrillRequest: Sendable {
 
   public var kind: Flotilla_V1_DrillRequest.Kind = .unspecified
 
-  /// worker, coordinator or region; empty: chosen
+  /// worker id or name, coordinator or region; empty: chosen
   public var target: String = String()
 
+  /// the drill's deadline (0: 120 000); past it the drill is ABORTED
   public var timeoutMs: UInt64 = 0
+
+  /// FREEZE_WORKER, SLOW_WORKER, FAIL_ZONE (0: 20 000)
+  public var durationMs: UInt64 = 0
+
+  /// SLOW_WORKER (0: 1 000)
+  public var delayMs: UInt64 = 0
+
+  /// FAIL_ZONE (required)
+  public var zone: String = String()
+
+  /// CORRUPT_CHECKPOINT (empty: a checkpointed running job is chosen)
+  public var jobID: String = String()
+
+  /// recovery objective (0: the kind's default)
+  public var objectiveMs: UInt64 = 0
+
+  /// check and choose, inject nothing; verdict DRY_RUN or REFUSED
+  public var dryRun: Bool = false
+
+  /// run a drill the blast-radius check refuses
+  public var force: Bool = false
+
+  /// answer once injected (verdict RUNNING) instead of at the end
+  public var detach: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -545,6 +638,18 @@ public nonisolated struct Flotilla_V1_DrillRequest: Sendable {
     case killWorker // = 1
     case leaderFailover // = 2
     case regionFailover // = 3
+
+    /// silent for duration_ms, connection kept open
+    case freezeWorker // = 4
+
+    /// damage a job's latest checkpoint, then kill its worker
+    case corruptCheckpoint // = 5
+
+    /// delay every report and heartbeat by delay_ms for duration_ms
+    case slowWorker // = 6
+
+    /// freeze every worker labelled zone=<zone> for duration_ms
+    case failZone // = 7
     case UNRECOGNIZED(Int)
 
     public init() {
@@ -557,6 +662,10 @@ public nonisolated struct Flotilla_V1_DrillRequest: Sendable {
       case 1: self = .killWorker
       case 2: self = .leaderFailover
       case 3: self = .regionFailover
+      case 4: self = .freezeWorker
+      case 5: self = .corruptCheckpoint
+      case 6: self = .slowWorker
+      case 7: self = .failZone
       default: self = .UNRECOGNIZED(rawValue)
       }
     }
@@ -567,6 +676,10 @@ public nonisolated struct Flotilla_V1_DrillRequest: Sendable {
       case .killWorker: return 1
       case .leaderFailover: return 2
       case .regionFailover: return 3
+      case .freezeWorker: return 4
+      case .corruptCheckpoint: return 5
+      case .slowWorker: return 6
+      case .failZone: return 7
       case .UNRECOGNIZED(let i): return i
       }
     }
@@ -577,6 +690,10 @@ public nonisolated struct Flotilla_V1_DrillRequest: Sendable {
       .killWorker,
       .leaderFailover,
       .regionFailover,
+      .freezeWorker,
+      .corruptCheckpoint,
+      .slowWorker,
+      .failZone,
     ]
 
   }
@@ -584,26 +701,326 @@ public nonisolated struct Flotilla_V1_DrillRequest: Sendable {
   public init() {}
 }
 
-public nonisolated struct Flotilla_V1_DrillReport: Sendable {
+/// One line of a drill's timeline; at_ms is relative to the injection
+/// (negative: before it, the baseline).
+public nonisolated struct Flotilla_V1_DrillEvent: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var kind: Flotilla_V1_DrillRequest.Kind = .unspecified
+  public var atMs: Int64 = 0
 
-  public var target: String = String()
+  public var text: String = String()
 
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// What happened to one job that was running where the fault was injected.
+public nonisolated struct Flotilla_V1_DrillJobRecovery: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var jobID: String = String()
+
+  public var workerBefore: String = String()
+
+  /// empty: not running again
+  public var workerAfter: String = String()
+
+  /// latest step reported before the fault
+  public var stepAtInjection: UInt64 = 0
+
+  /// latest verified checkpoint at the fault (0: none)
+  public var checkpointStep: UInt64 = 0
+
+  /// the step the new attempt started from
+  public var resumedStep: UInt64 = 0
+
+  /// step_at_injection - resumed_step
+  public var stepsLost: UInt64 = 0
+
+  /// running again (or finished) before the drill ended
   public var recovered: Bool = false
 
-  public var detectionMs: UInt64 = 0
-
+  /// injection -> running again
   public var recoveryMs: UInt64 = 0
 
-  public var jobsMoved: UInt32 = 0
+  public var failed: Bool = false
 
-  public var jobsLost: UInt32 = 0
+  /// a superseded attempt reported work after its successor started
+  public var ranTwice: Bool = false
 
-  public var timeline: [String] = []
+  public var succeeded: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Queue wait and throughput over one window (SLOW_WORKER: before, during, after).
+public nonisolated struct Flotilla_V1_DrillPhase: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var name: String = String()
+
+  public var windowMs: UInt64 = 0
+
+  public var jobsFinished: UInt32 = 0
+
+  public var jobsPerSecond: Double = 0
+
+  public var queueWaitP50Ms: UInt64 = 0
+
+  public var queueWaitMaxMs: UInt64 = 0
+
+  public var jobsFailed: UInt32 = 0
+
+  public var workersLost: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// The cluster just before the injection.
+public nonisolated struct Flotilla_V1_DrillBaseline: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var workersReady: UInt32 = 0
+
+  public var workersTotal: UInt32 = 0
+
+  public var gpusTotal: UInt32 = 0
+
+  public var gpusAllocated: UInt32 = 0
+
+  public var jobsQueued: UInt32 = 0
+
+  public var jobsRunning: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Flotilla_V1_DrillReport: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var kind: Flotilla_V1_DrillRequest.Kind {
+    get {_storage._kind}
+    set {_uniqueStorage()._kind = newValue}
+  }
+
+  /// the worker, zone or job chosen
+  public var target: String {
+    get {_storage._target}
+    set {_uniqueStorage()._target = newValue}
+  }
+
+  public var recovered: Bool {
+    get {_storage._recovered}
+    set {_uniqueStorage()._recovered = newValue}
+  }
+
+  /// injection -> the coordinator marked the target SUSPECT or LOST
+  public var detectionMs: UInt64 {
+    get {_storage._detectionMs}
+    set {_uniqueStorage()._detectionMs = newValue}
+  }
+
+  /// injection -> the last affected job running again
+  public var recoveryMs: UInt64 {
+    get {_storage._recoveryMs}
+    set {_uniqueStorage()._recoveryMs = newValue}
+  }
+
+  public var jobsMoved: UInt32 {
+    get {_storage._jobsMoved}
+    set {_uniqueStorage()._jobsMoved = newValue}
+  }
+
+  /// jobs that failed or never ran again
+  public var jobsLost: UInt32 {
+    get {_storage._jobsLost}
+    set {_uniqueStorage()._jobsLost = newValue}
+  }
+
+  /// `events`, rendered "+1.234s text"
+  public var timeline: [String] {
+    get {_storage._timeline}
+    set {_uniqueStorage()._timeline = newValue}
+  }
+
+  /// "d-<log index>"
+  public var id: String {
+    get {_storage._id}
+    set {_uniqueStorage()._id = newValue}
+  }
+
+  public var verdict: Flotilla_V1_DrillVerdict {
+    get {_storage._verdict}
+    set {_uniqueStorage()._verdict = newValue}
+  }
+
+  /// why REFUSED, FAIL or ABORTED; or the PASS summary
+  public var reason: String {
+    get {_storage._reason}
+    set {_uniqueStorage()._reason = newValue}
+  }
+
+  public var hypothesis: String {
+    get {_storage._hypothesis}
+    set {_uniqueStorage()._hypothesis = newValue}
+  }
+
+  public var objectiveMs: UInt64 {
+    get {_storage._objectiveMs}
+    set {_uniqueStorage()._objectiveMs = newValue}
+  }
+
+  /// what the safety check found
+  public var blastRadius: [String] {
+    get {_storage._blastRadius}
+    set {_uniqueStorage()._blastRadius = newValue}
+  }
+
+  /// the admin certificate's name
+  public var startedBy: String {
+    get {_storage._startedBy}
+    set {_uniqueStorage()._startedBy = newValue}
+  }
+
+  public var startedUnixMs: UInt64 {
+    get {_storage._startedUnixMs}
+    set {_uniqueStorage()._startedUnixMs = newValue}
+  }
+
+  public var endedUnixMs: UInt64 {
+    get {_storage._endedUnixMs}
+    set {_uniqueStorage()._endedUnixMs = newValue}
+  }
+
+  public var events: [Flotilla_V1_DrillEvent] {
+    get {_storage._events}
+    set {_uniqueStorage()._events = newValue}
+  }
+
+  public var jobs: [Flotilla_V1_DrillJobRecovery] {
+    get {_storage._jobs}
+    set {_uniqueStorage()._jobs = newValue}
+  }
+
+  public var recoveryP50Ms: UInt64 {
+    get {_storage._recoveryP50Ms}
+    set {_uniqueStorage()._recoveryP50Ms = newValue}
+  }
+
+  public var recoveryMaxMs: UInt64 {
+    get {_storage._recoveryMaxMs}
+    set {_uniqueStorage()._recoveryMaxMs = newValue}
+  }
+
+  public var jobsFailed: UInt32 {
+    get {_storage._jobsFailed}
+    set {_uniqueStorage()._jobsFailed = newValue}
+  }
+
+  public var jobsRanTwice: UInt32 {
+    get {_storage._jobsRanTwice}
+    set {_uniqueStorage()._jobsRanTwice = newValue}
+  }
+
+  public var phases: [Flotilla_V1_DrillPhase] {
+    get {_storage._phases}
+    set {_uniqueStorage()._phases = newValue}
+  }
+
+  /// the worker ids the fault was sent to
+  public var workers: [String] {
+    get {_storage._workers}
+    set {_uniqueStorage()._workers = newValue}
+  }
+
+  public var durationMs: UInt64 {
+    get {_storage._durationMs}
+    set {_uniqueStorage()._durationMs = newValue}
+  }
+
+  public var delayMs: UInt64 {
+    get {_storage._delayMs}
+    set {_uniqueStorage()._delayMs = newValue}
+  }
+
+  public var zone: String {
+    get {_storage._zone}
+    set {_uniqueStorage()._zone = newValue}
+  }
+
+  public var timeoutMs: UInt64 {
+    get {_storage._timeoutMs}
+    set {_uniqueStorage()._timeoutMs = newValue}
+  }
+
+  public var forced: Bool {
+    get {_storage._forced}
+    set {_uniqueStorage()._forced = newValue}
+  }
+
+  public var baseline: Flotilla_V1_DrillBaseline {
+    get {_storage._baseline ?? Flotilla_V1_DrillBaseline()}
+    set {_uniqueStorage()._baseline = newValue}
+  }
+  /// Returns true if `baseline` has been explicitly set.
+  public var hasBaseline: Bool {_storage._baseline != nil}
+  /// Clears the value of `baseline`. Subsequent reads from it will return its default value.
+  public mutating func clearBaseline() {_uniqueStorage()._baseline = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+public nonisolated struct Flotilla_V1_ListDrillsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var limit: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Flotilla_V1_ListDrillsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var drills: [Flotilla_V1_DrillReport] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Flotilla_V1_GetDrillRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -613,6 +1030,10 @@ public nonisolated struct Flotilla_V1_DrillReport: Sendable {
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "flotilla.v1"
+
+nonisolated extension Flotilla_V1_DrillVerdict: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0DRILL_VERDICT_UNSPECIFIED\0\u{1}DRILL_RUNNING\0\u{1}DRILL_PASS\0\u{1}DRILL_FAIL\0\u{1}DRILL_ABORTED\0\u{1}DRILL_REFUSED\0\u{1}DRILL_DRY_RUN\0")
+}
 
 nonisolated extension Flotilla_V1_ClusterStatusRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ClusterStatusRequest"
@@ -1074,7 +1495,7 @@ nonisolated extension Flotilla_V1_TenantUsage: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Flotilla_V1_WorkerInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".WorkerInfo"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}name\0\u{1}state\0\u{1}gpus\0\u{3}gpus_allocated\0\u{1}models\0\u{1}labels\0\u{3}last_heartbeat_unix_ms\0\u{1}running\0\u{1}address\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}name\0\u{1}state\0\u{1}gpus\0\u{3}gpus_allocated\0\u{1}models\0\u{1}labels\0\u{3}last_heartbeat_unix_ms\0\u{1}running\0\u{1}address\0\u{3}allows_drills\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1092,6 +1513,7 @@ nonisolated extension Flotilla_V1_WorkerInfo: SwiftProtobuf.Message, SwiftProtob
       case 8: try { try decoder.decodeSingularUInt64Field(value: &self.lastHeartbeatUnixMs) }()
       case 9: try { try decoder.decodeRepeatedMessageField(value: &self.running) }()
       case 10: try { try decoder.decodeSingularStringField(value: &self.address) }()
+      case 11: try { try decoder.decodeSingularBoolField(value: &self.allowsDrills) }()
       default: break
       }
     }
@@ -1128,6 +1550,9 @@ nonisolated extension Flotilla_V1_WorkerInfo: SwiftProtobuf.Message, SwiftProtob
     if !self.address.isEmpty {
       try visitor.visitSingularStringField(value: self.address, fieldNumber: 10)
     }
+    if self.allowsDrills != false {
+      try visitor.visitSingularBoolField(value: self.allowsDrills, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1142,6 +1567,7 @@ nonisolated extension Flotilla_V1_WorkerInfo: SwiftProtobuf.Message, SwiftProtob
     if lhs.lastHeartbeatUnixMs != rhs.lastHeartbeatUnixMs {return false}
     if lhs.running != rhs.running {return false}
     if lhs.address != rhs.address {return false}
+    if lhs.allowsDrills != rhs.allowsDrills {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1572,7 +1998,7 @@ nonisolated extension Flotilla_V1_SetTenantResponse: SwiftProtobuf.Message, Swif
 
 nonisolated extension Flotilla_V1_DrillRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DrillRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{1}target\0\u{3}timeout_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{1}target\0\u{3}timeout_ms\0\u{3}duration_ms\0\u{3}delay_ms\0\u{1}zone\0\u{3}job_id\0\u{3}objective_ms\0\u{3}dry_run\0\u{1}force\0\u{1}detach\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1583,6 +2009,14 @@ nonisolated extension Flotilla_V1_DrillRequest: SwiftProtobuf.Message, SwiftProt
       case 1: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.target) }()
       case 3: try { try decoder.decodeSingularUInt64Field(value: &self.timeoutMs) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.durationMs) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.delayMs) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.zone) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.jobID) }()
+      case 8: try { try decoder.decodeSingularUInt64Field(value: &self.objectiveMs) }()
+      case 9: try { try decoder.decodeSingularBoolField(value: &self.dryRun) }()
+      case 10: try { try decoder.decodeSingularBoolField(value: &self.force) }()
+      case 11: try { try decoder.decodeSingularBoolField(value: &self.detach) }()
       default: break
       }
     }
@@ -1598,6 +2032,30 @@ nonisolated extension Flotilla_V1_DrillRequest: SwiftProtobuf.Message, SwiftProt
     if self.timeoutMs != 0 {
       try visitor.visitSingularUInt64Field(value: self.timeoutMs, fieldNumber: 3)
     }
+    if self.durationMs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.durationMs, fieldNumber: 4)
+    }
+    if self.delayMs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.delayMs, fieldNumber: 5)
+    }
+    if !self.zone.isEmpty {
+      try visitor.visitSingularStringField(value: self.zone, fieldNumber: 6)
+    }
+    if !self.jobID.isEmpty {
+      try visitor.visitSingularStringField(value: self.jobID, fieldNumber: 7)
+    }
+    if self.objectiveMs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.objectiveMs, fieldNumber: 8)
+    }
+    if self.dryRun != false {
+      try visitor.visitSingularBoolField(value: self.dryRun, fieldNumber: 9)
+    }
+    if self.force != false {
+      try visitor.visitSingularBoolField(value: self.force, fieldNumber: 10)
+    }
+    if self.detach != false {
+      try visitor.visitSingularBoolField(value: self.detach, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1605,18 +2063,26 @@ nonisolated extension Flotilla_V1_DrillRequest: SwiftProtobuf.Message, SwiftProt
     if lhs.kind != rhs.kind {return false}
     if lhs.target != rhs.target {return false}
     if lhs.timeoutMs != rhs.timeoutMs {return false}
+    if lhs.durationMs != rhs.durationMs {return false}
+    if lhs.delayMs != rhs.delayMs {return false}
+    if lhs.zone != rhs.zone {return false}
+    if lhs.jobID != rhs.jobID {return false}
+    if lhs.objectiveMs != rhs.objectiveMs {return false}
+    if lhs.dryRun != rhs.dryRun {return false}
+    if lhs.force != rhs.force {return false}
+    if lhs.detach != rhs.detach {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
 nonisolated extension Flotilla_V1_DrillRequest.Kind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0KIND_UNSPECIFIED\0\u{1}KILL_WORKER\0\u{1}LEADER_FAILOVER\0\u{1}REGION_FAILOVER\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0KIND_UNSPECIFIED\0\u{1}KILL_WORKER\0\u{1}LEADER_FAILOVER\0\u{1}REGION_FAILOVER\0\u{1}FREEZE_WORKER\0\u{1}CORRUPT_CHECKPOINT\0\u{1}SLOW_WORKER\0\u{1}FAIL_ZONE\0")
 }
 
-nonisolated extension Flotilla_V1_DrillReport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".DrillReport"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{1}target\0\u{1}recovered\0\u{3}detection_ms\0\u{3}recovery_ms\0\u{3}jobs_moved\0\u{3}jobs_lost\0\u{1}timeline\0")
+nonisolated extension Flotilla_V1_DrillEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DrillEvent"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}at_ms\0\u{1}text\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1624,56 +2090,601 @@ nonisolated extension Flotilla_V1_DrillReport: SwiftProtobuf.Message, SwiftProto
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.target) }()
-      case 3: try { try decoder.decodeSingularBoolField(value: &self.recovered) }()
-      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.detectionMs) }()
-      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.recoveryMs) }()
-      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.jobsMoved) }()
-      case 7: try { try decoder.decodeSingularUInt32Field(value: &self.jobsLost) }()
-      case 8: try { try decoder.decodeRepeatedStringField(value: &self.timeline) }()
+      case 1: try { try decoder.decodeSingularSInt64Field(value: &self.atMs) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.text) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if self.kind != .unspecified {
-      try visitor.visitSingularEnumField(value: self.kind, fieldNumber: 1)
+    if self.atMs != 0 {
+      try visitor.visitSingularSInt64Field(value: self.atMs, fieldNumber: 1)
     }
-    if !self.target.isEmpty {
-      try visitor.visitSingularStringField(value: self.target, fieldNumber: 2)
+    if !self.text.isEmpty {
+      try visitor.visitSingularStringField(value: self.text, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flotilla_V1_DrillEvent, rhs: Flotilla_V1_DrillEvent) -> Bool {
+    if lhs.atMs != rhs.atMs {return false}
+    if lhs.text != rhs.text {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flotilla_V1_DrillJobRecovery: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DrillJobRecovery"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{3}worker_before\0\u{3}worker_after\0\u{3}step_at_injection\0\u{3}checkpoint_step\0\u{3}resumed_step\0\u{3}steps_lost\0\u{1}recovered\0\u{3}recovery_ms\0\u{1}failed\0\u{3}ran_twice\0\u{1}succeeded\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.jobID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.workerBefore) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.workerAfter) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.stepAtInjection) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.checkpointStep) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.resumedStep) }()
+      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.stepsLost) }()
+      case 8: try { try decoder.decodeSingularBoolField(value: &self.recovered) }()
+      case 9: try { try decoder.decodeSingularUInt64Field(value: &self.recoveryMs) }()
+      case 10: try { try decoder.decodeSingularBoolField(value: &self.failed) }()
+      case 11: try { try decoder.decodeSingularBoolField(value: &self.ranTwice) }()
+      case 12: try { try decoder.decodeSingularBoolField(value: &self.succeeded) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.jobID.isEmpty {
+      try visitor.visitSingularStringField(value: self.jobID, fieldNumber: 1)
+    }
+    if !self.workerBefore.isEmpty {
+      try visitor.visitSingularStringField(value: self.workerBefore, fieldNumber: 2)
+    }
+    if !self.workerAfter.isEmpty {
+      try visitor.visitSingularStringField(value: self.workerAfter, fieldNumber: 3)
+    }
+    if self.stepAtInjection != 0 {
+      try visitor.visitSingularUInt64Field(value: self.stepAtInjection, fieldNumber: 4)
+    }
+    if self.checkpointStep != 0 {
+      try visitor.visitSingularUInt64Field(value: self.checkpointStep, fieldNumber: 5)
+    }
+    if self.resumedStep != 0 {
+      try visitor.visitSingularUInt64Field(value: self.resumedStep, fieldNumber: 6)
+    }
+    if self.stepsLost != 0 {
+      try visitor.visitSingularUInt64Field(value: self.stepsLost, fieldNumber: 7)
     }
     if self.recovered != false {
-      try visitor.visitSingularBoolField(value: self.recovered, fieldNumber: 3)
-    }
-    if self.detectionMs != 0 {
-      try visitor.visitSingularUInt64Field(value: self.detectionMs, fieldNumber: 4)
+      try visitor.visitSingularBoolField(value: self.recovered, fieldNumber: 8)
     }
     if self.recoveryMs != 0 {
-      try visitor.visitSingularUInt64Field(value: self.recoveryMs, fieldNumber: 5)
+      try visitor.visitSingularUInt64Field(value: self.recoveryMs, fieldNumber: 9)
     }
-    if self.jobsMoved != 0 {
-      try visitor.visitSingularUInt32Field(value: self.jobsMoved, fieldNumber: 6)
+    if self.failed != false {
+      try visitor.visitSingularBoolField(value: self.failed, fieldNumber: 10)
     }
-    if self.jobsLost != 0 {
-      try visitor.visitSingularUInt32Field(value: self.jobsLost, fieldNumber: 7)
+    if self.ranTwice != false {
+      try visitor.visitSingularBoolField(value: self.ranTwice, fieldNumber: 11)
     }
-    if !self.timeline.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.timeline, fieldNumber: 8)
+    if self.succeeded != false {
+      try visitor.visitSingularBoolField(value: self.succeeded, fieldNumber: 12)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flotilla_V1_DrillJobRecovery, rhs: Flotilla_V1_DrillJobRecovery) -> Bool {
+    if lhs.jobID != rhs.jobID {return false}
+    if lhs.workerBefore != rhs.workerBefore {return false}
+    if lhs.workerAfter != rhs.workerAfter {return false}
+    if lhs.stepAtInjection != rhs.stepAtInjection {return false}
+    if lhs.checkpointStep != rhs.checkpointStep {return false}
+    if lhs.resumedStep != rhs.resumedStep {return false}
+    if lhs.stepsLost != rhs.stepsLost {return false}
+    if lhs.recovered != rhs.recovered {return false}
+    if lhs.recoveryMs != rhs.recoveryMs {return false}
+    if lhs.failed != rhs.failed {return false}
+    if lhs.ranTwice != rhs.ranTwice {return false}
+    if lhs.succeeded != rhs.succeeded {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flotilla_V1_DrillPhase: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DrillPhase"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}window_ms\0\u{3}jobs_finished\0\u{3}jobs_per_second\0\u{3}queue_wait_p50_ms\0\u{3}queue_wait_max_ms\0\u{3}jobs_failed\0\u{3}workers_lost\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.windowMs) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.jobsFinished) }()
+      case 4: try { try decoder.decodeSingularDoubleField(value: &self.jobsPerSecond) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.queueWaitP50Ms) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.queueWaitMaxMs) }()
+      case 7: try { try decoder.decodeSingularUInt32Field(value: &self.jobsFailed) }()
+      case 8: try { try decoder.decodeSingularUInt32Field(value: &self.workersLost) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if self.windowMs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.windowMs, fieldNumber: 2)
+    }
+    if self.jobsFinished != 0 {
+      try visitor.visitSingularUInt32Field(value: self.jobsFinished, fieldNumber: 3)
+    }
+    if self.jobsPerSecond.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.jobsPerSecond, fieldNumber: 4)
+    }
+    if self.queueWaitP50Ms != 0 {
+      try visitor.visitSingularUInt64Field(value: self.queueWaitP50Ms, fieldNumber: 5)
+    }
+    if self.queueWaitMaxMs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.queueWaitMaxMs, fieldNumber: 6)
+    }
+    if self.jobsFailed != 0 {
+      try visitor.visitSingularUInt32Field(value: self.jobsFailed, fieldNumber: 7)
+    }
+    if self.workersLost != 0 {
+      try visitor.visitSingularUInt32Field(value: self.workersLost, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flotilla_V1_DrillPhase, rhs: Flotilla_V1_DrillPhase) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.windowMs != rhs.windowMs {return false}
+    if lhs.jobsFinished != rhs.jobsFinished {return false}
+    if lhs.jobsPerSecond != rhs.jobsPerSecond {return false}
+    if lhs.queueWaitP50Ms != rhs.queueWaitP50Ms {return false}
+    if lhs.queueWaitMaxMs != rhs.queueWaitMaxMs {return false}
+    if lhs.jobsFailed != rhs.jobsFailed {return false}
+    if lhs.workersLost != rhs.workersLost {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flotilla_V1_DrillBaseline: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DrillBaseline"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workers_ready\0\u{3}workers_total\0\u{3}gpus_total\0\u{3}gpus_allocated\0\u{3}jobs_queued\0\u{3}jobs_running\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.workersReady) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.workersTotal) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.gpusTotal) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.gpusAllocated) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.jobsQueued) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.jobsRunning) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.workersReady != 0 {
+      try visitor.visitSingularUInt32Field(value: self.workersReady, fieldNumber: 1)
+    }
+    if self.workersTotal != 0 {
+      try visitor.visitSingularUInt32Field(value: self.workersTotal, fieldNumber: 2)
+    }
+    if self.gpusTotal != 0 {
+      try visitor.visitSingularUInt32Field(value: self.gpusTotal, fieldNumber: 3)
+    }
+    if self.gpusAllocated != 0 {
+      try visitor.visitSingularUInt32Field(value: self.gpusAllocated, fieldNumber: 4)
+    }
+    if self.jobsQueued != 0 {
+      try visitor.visitSingularUInt32Field(value: self.jobsQueued, fieldNumber: 5)
+    }
+    if self.jobsRunning != 0 {
+      try visitor.visitSingularUInt32Field(value: self.jobsRunning, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flotilla_V1_DrillBaseline, rhs: Flotilla_V1_DrillBaseline) -> Bool {
+    if lhs.workersReady != rhs.workersReady {return false}
+    if lhs.workersTotal != rhs.workersTotal {return false}
+    if lhs.gpusTotal != rhs.gpusTotal {return false}
+    if lhs.gpusAllocated != rhs.gpusAllocated {return false}
+    if lhs.jobsQueued != rhs.jobsQueued {return false}
+    if lhs.jobsRunning != rhs.jobsRunning {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flotilla_V1_DrillReport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DrillReport"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{1}target\0\u{1}recovered\0\u{3}detection_ms\0\u{3}recovery_ms\0\u{3}jobs_moved\0\u{3}jobs_lost\0\u{1}timeline\0\u{1}id\0\u{1}verdict\0\u{1}reason\0\u{1}hypothesis\0\u{3}objective_ms\0\u{3}blast_radius\0\u{3}started_by\0\u{3}started_unix_ms\0\u{3}ended_unix_ms\0\u{1}events\0\u{1}jobs\0\u{3}recovery_p50_ms\0\u{3}recovery_max_ms\0\u{3}jobs_failed\0\u{3}jobs_ran_twice\0\u{1}phases\0\u{1}workers\0\u{3}duration_ms\0\u{3}delay_ms\0\u{1}zone\0\u{3}timeout_ms\0\u{1}forced\0\u{1}baseline\0")
+
+  fileprivate class _StorageClass {
+    var _kind: Flotilla_V1_DrillRequest.Kind = .unspecified
+    var _target: String = String()
+    var _recovered: Bool = false
+    var _detectionMs: UInt64 = 0
+    var _recoveryMs: UInt64 = 0
+    var _jobsMoved: UInt32 = 0
+    var _jobsLost: UInt32 = 0
+    var _timeline: [String] = []
+    var _id: String = String()
+    var _verdict: Flotilla_V1_DrillVerdict = .unspecified
+    var _reason: String = String()
+    var _hypothesis: String = String()
+    var _objectiveMs: UInt64 = 0
+    var _blastRadius: [String] = []
+    var _startedBy: String = String()
+    var _startedUnixMs: UInt64 = 0
+    var _endedUnixMs: UInt64 = 0
+    var _events: [Flotilla_V1_DrillEvent] = []
+    var _jobs: [Flotilla_V1_DrillJobRecovery] = []
+    var _recoveryP50Ms: UInt64 = 0
+    var _recoveryMaxMs: UInt64 = 0
+    var _jobsFailed: UInt32 = 0
+    var _jobsRanTwice: UInt32 = 0
+    var _phases: [Flotilla_V1_DrillPhase] = []
+    var _workers: [String] = []
+    var _durationMs: UInt64 = 0
+    var _delayMs: UInt64 = 0
+    var _zone: String = String()
+    var _timeoutMs: UInt64 = 0
+    var _forced: Bool = false
+    var _baseline: Flotilla_V1_DrillBaseline? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _kind = source._kind
+      _target = source._target
+      _recovered = source._recovered
+      _detectionMs = source._detectionMs
+      _recoveryMs = source._recoveryMs
+      _jobsMoved = source._jobsMoved
+      _jobsLost = source._jobsLost
+      _timeline = source._timeline
+      _id = source._id
+      _verdict = source._verdict
+      _reason = source._reason
+      _hypothesis = source._hypothesis
+      _objectiveMs = source._objectiveMs
+      _blastRadius = source._blastRadius
+      _startedBy = source._startedBy
+      _startedUnixMs = source._startedUnixMs
+      _endedUnixMs = source._endedUnixMs
+      _events = source._events
+      _jobs = source._jobs
+      _recoveryP50Ms = source._recoveryP50Ms
+      _recoveryMaxMs = source._recoveryMaxMs
+      _jobsFailed = source._jobsFailed
+      _jobsRanTwice = source._jobsRanTwice
+      _phases = source._phases
+      _workers = source._workers
+      _durationMs = source._durationMs
+      _delayMs = source._delayMs
+      _zone = source._zone
+      _timeoutMs = source._timeoutMs
+      _forced = source._forced
+      _baseline = source._baseline
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularEnumField(value: &_storage._kind) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._target) }()
+        case 3: try { try decoder.decodeSingularBoolField(value: &_storage._recovered) }()
+        case 4: try { try decoder.decodeSingularUInt64Field(value: &_storage._detectionMs) }()
+        case 5: try { try decoder.decodeSingularUInt64Field(value: &_storage._recoveryMs) }()
+        case 6: try { try decoder.decodeSingularUInt32Field(value: &_storage._jobsMoved) }()
+        case 7: try { try decoder.decodeSingularUInt32Field(value: &_storage._jobsLost) }()
+        case 8: try { try decoder.decodeRepeatedStringField(value: &_storage._timeline) }()
+        case 9: try { try decoder.decodeSingularStringField(value: &_storage._id) }()
+        case 10: try { try decoder.decodeSingularEnumField(value: &_storage._verdict) }()
+        case 11: try { try decoder.decodeSingularStringField(value: &_storage._reason) }()
+        case 12: try { try decoder.decodeSingularStringField(value: &_storage._hypothesis) }()
+        case 13: try { try decoder.decodeSingularUInt64Field(value: &_storage._objectiveMs) }()
+        case 14: try { try decoder.decodeRepeatedStringField(value: &_storage._blastRadius) }()
+        case 15: try { try decoder.decodeSingularStringField(value: &_storage._startedBy) }()
+        case 16: try { try decoder.decodeSingularUInt64Field(value: &_storage._startedUnixMs) }()
+        case 17: try { try decoder.decodeSingularUInt64Field(value: &_storage._endedUnixMs) }()
+        case 18: try { try decoder.decodeRepeatedMessageField(value: &_storage._events) }()
+        case 19: try { try decoder.decodeRepeatedMessageField(value: &_storage._jobs) }()
+        case 20: try { try decoder.decodeSingularUInt64Field(value: &_storage._recoveryP50Ms) }()
+        case 21: try { try decoder.decodeSingularUInt64Field(value: &_storage._recoveryMaxMs) }()
+        case 22: try { try decoder.decodeSingularUInt32Field(value: &_storage._jobsFailed) }()
+        case 23: try { try decoder.decodeSingularUInt32Field(value: &_storage._jobsRanTwice) }()
+        case 24: try { try decoder.decodeRepeatedMessageField(value: &_storage._phases) }()
+        case 25: try { try decoder.decodeRepeatedStringField(value: &_storage._workers) }()
+        case 26: try { try decoder.decodeSingularUInt64Field(value: &_storage._durationMs) }()
+        case 27: try { try decoder.decodeSingularUInt64Field(value: &_storage._delayMs) }()
+        case 28: try { try decoder.decodeSingularStringField(value: &_storage._zone) }()
+        case 29: try { try decoder.decodeSingularUInt64Field(value: &_storage._timeoutMs) }()
+        case 30: try { try decoder.decodeSingularBoolField(value: &_storage._forced) }()
+        case 31: try { try decoder.decodeSingularMessageField(value: &_storage._baseline) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if _storage._kind != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._kind, fieldNumber: 1)
+      }
+      if !_storage._target.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._target, fieldNumber: 2)
+      }
+      if _storage._recovered != false {
+        try visitor.visitSingularBoolField(value: _storage._recovered, fieldNumber: 3)
+      }
+      if _storage._detectionMs != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._detectionMs, fieldNumber: 4)
+      }
+      if _storage._recoveryMs != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._recoveryMs, fieldNumber: 5)
+      }
+      if _storage._jobsMoved != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._jobsMoved, fieldNumber: 6)
+      }
+      if _storage._jobsLost != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._jobsLost, fieldNumber: 7)
+      }
+      if !_storage._timeline.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._timeline, fieldNumber: 8)
+      }
+      if !_storage._id.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._id, fieldNumber: 9)
+      }
+      if _storage._verdict != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._verdict, fieldNumber: 10)
+      }
+      if !_storage._reason.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._reason, fieldNumber: 11)
+      }
+      if !_storage._hypothesis.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._hypothesis, fieldNumber: 12)
+      }
+      if _storage._objectiveMs != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._objectiveMs, fieldNumber: 13)
+      }
+      if !_storage._blastRadius.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._blastRadius, fieldNumber: 14)
+      }
+      if !_storage._startedBy.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._startedBy, fieldNumber: 15)
+      }
+      if _storage._startedUnixMs != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._startedUnixMs, fieldNumber: 16)
+      }
+      if _storage._endedUnixMs != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._endedUnixMs, fieldNumber: 17)
+      }
+      if !_storage._events.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._events, fieldNumber: 18)
+      }
+      if !_storage._jobs.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._jobs, fieldNumber: 19)
+      }
+      if _storage._recoveryP50Ms != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._recoveryP50Ms, fieldNumber: 20)
+      }
+      if _storage._recoveryMaxMs != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._recoveryMaxMs, fieldNumber: 21)
+      }
+      if _storage._jobsFailed != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._jobsFailed, fieldNumber: 22)
+      }
+      if _storage._jobsRanTwice != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._jobsRanTwice, fieldNumber: 23)
+      }
+      if !_storage._phases.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._phases, fieldNumber: 24)
+      }
+      if !_storage._workers.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._workers, fieldNumber: 25)
+      }
+      if _storage._durationMs != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._durationMs, fieldNumber: 26)
+      }
+      if _storage._delayMs != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._delayMs, fieldNumber: 27)
+      }
+      if !_storage._zone.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._zone, fieldNumber: 28)
+      }
+      if _storage._timeoutMs != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._timeoutMs, fieldNumber: 29)
+      }
+      if _storage._forced != false {
+        try visitor.visitSingularBoolField(value: _storage._forced, fieldNumber: 30)
+      }
+      try { if let v = _storage._baseline {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 31)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Flotilla_V1_DrillReport, rhs: Flotilla_V1_DrillReport) -> Bool {
-    if lhs.kind != rhs.kind {return false}
-    if lhs.target != rhs.target {return false}
-    if lhs.recovered != rhs.recovered {return false}
-    if lhs.detectionMs != rhs.detectionMs {return false}
-    if lhs.recoveryMs != rhs.recoveryMs {return false}
-    if lhs.jobsMoved != rhs.jobsMoved {return false}
-    if lhs.jobsLost != rhs.jobsLost {return false}
-    if lhs.timeline != rhs.timeline {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._kind != rhs_storage._kind {return false}
+        if _storage._target != rhs_storage._target {return false}
+        if _storage._recovered != rhs_storage._recovered {return false}
+        if _storage._detectionMs != rhs_storage._detectionMs {return false}
+        if _storage._recoveryMs != rhs_storage._recoveryMs {return false}
+        if _storage._jobsMoved != rhs_storage._jobsMoved {return false}
+        if _storage._jobsLost != rhs_storage._jobsLost {return false}
+        if _storage._timeline != rhs_storage._timeline {return false}
+        if _storage._id != rhs_storage._id {return false}
+        if _storage._verdict != rhs_storage._verdict {return false}
+        if _storage._reason != rhs_storage._reason {return false}
+        if _storage._hypothesis != rhs_storage._hypothesis {return false}
+        if _storage._objectiveMs != rhs_storage._objectiveMs {return false}
+        if _storage._blastRadius != rhs_storage._blastRadius {return false}
+        if _storage._startedBy != rhs_storage._startedBy {return false}
+        if _storage._startedUnixMs != rhs_storage._startedUnixMs {return false}
+        if _storage._endedUnixMs != rhs_storage._endedUnixMs {return false}
+        if _storage._events != rhs_storage._events {return false}
+        if _storage._jobs != rhs_storage._jobs {return false}
+        if _storage._recoveryP50Ms != rhs_storage._recoveryP50Ms {return false}
+        if _storage._recoveryMaxMs != rhs_storage._recoveryMaxMs {return false}
+        if _storage._jobsFailed != rhs_storage._jobsFailed {return false}
+        if _storage._jobsRanTwice != rhs_storage._jobsRanTwice {return false}
+        if _storage._phases != rhs_storage._phases {return false}
+        if _storage._workers != rhs_storage._workers {return false}
+        if _storage._durationMs != rhs_storage._durationMs {return false}
+        if _storage._delayMs != rhs_storage._delayMs {return false}
+        if _storage._zone != rhs_storage._zone {return false}
+        if _storage._timeoutMs != rhs_storage._timeoutMs {return false}
+        if _storage._forced != rhs_storage._forced {return false}
+        if _storage._baseline != rhs_storage._baseline {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flotilla_V1_ListDrillsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListDrillsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}limit\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.limit) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.limit != 0 {
+      try visitor.visitSingularUInt32Field(value: self.limit, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flotilla_V1_ListDrillsRequest, rhs: Flotilla_V1_ListDrillsRequest) -> Bool {
+    if lhs.limit != rhs.limit {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flotilla_V1_ListDrillsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListDrillsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}drills\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.drills) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.drills.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.drills, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flotilla_V1_ListDrillsResponse, rhs: Flotilla_V1_ListDrillsResponse) -> Bool {
+    if lhs.drills != rhs.drills {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flotilla_V1_GetDrillRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetDrillRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flotilla_V1_GetDrillRequest, rhs: Flotilla_V1_GetDrillRequest) -> Bool {
+    if lhs.id != rhs.id {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -240,6 +240,23 @@ public nonisolated struct Flotilla_V1_Command: Sendable {
     set {kind = .pruneJobs(newValue)}
   }
 
+  /// Failover drills: the record lives in the state so a new leader has it.
+  public var drillStarted: Flotilla_V1_Command.DrillStarted {
+    get {
+      if case .drillStarted(let v)? = kind {return v}
+      return Flotilla_V1_Command.DrillStarted()
+    }
+    set {kind = .drillStarted(newValue)}
+  }
+
+  public var drillEnded: Flotilla_V1_Command.DrillEnded {
+    get {
+      if case .drillEnded(let v)? = kind {return v}
+      return Flotilla_V1_Command.DrillEnded()
+    }
+    set {kind = .drillEnded(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Kind: Equatable, Sendable {
@@ -268,7 +285,55 @@ public nonisolated struct Flotilla_V1_Command: Sendable {
     case breakerAction(Flotilla_V1_Command.ActOnBreaker)
     /// Retention.
     case pruneJobs(Flotilla_V1_Command.PruneJobs)
+    /// Failover drills: the record lives in the state so a new leader has it.
+    case drillStarted(Flotilla_V1_Command.DrillStarted)
+    case drillEnded(Flotilla_V1_Command.DrillEnded)
 
+  }
+
+  /// A drill begins (verdict RUNNING); refused while another one runs. Its id
+  /// is derived from the entry's index.
+  public nonisolated struct DrillStarted: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    public var report: Flotilla_V1_DrillReport {
+      get {_report ?? Flotilla_V1_DrillReport()}
+      set {_report = newValue}
+    }
+    /// Returns true if `report` has been explicitly set.
+    public var hasReport: Bool {self._report != nil}
+    /// Clears the value of `report`. Subsequent reads from it will return its default value.
+    public mutating func clearReport() {self._report = nil}
+
+    public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    public init() {}
+
+    fileprivate var _report: Flotilla_V1_DrillReport? = nil
+  }
+
+  /// A drill ends: its final report replaces the record.
+  public nonisolated struct DrillEnded: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    public var report: Flotilla_V1_DrillReport {
+      get {_report ?? Flotilla_V1_DrillReport()}
+      set {_report = newValue}
+    }
+    /// Returns true if `report` has been explicitly set.
+    public var hasReport: Bool {self._report != nil}
+    /// Clears the value of `report`. Subsequent reads from it will return its default value.
+    public mutating func clearReport() {self._report = nil}
+
+    public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    public init() {}
+
+    fileprivate var _report: Flotilla_V1_DrillReport? = nil
   }
 
   /// Removes terminal jobs (and their idempotency keys): those that ended
@@ -802,6 +867,12 @@ public nonisolated struct Flotilla_V1_StateSnapshot: @unchecked Sendable {
     set {_uniqueStorage()._removedJobs = newValue}
   }
 
+  /// oldest first, the latest 100
+  public var drills: [Flotilla_V1_DrillReport] {
+    get {_storage._drills}
+    set {_uniqueStorage()._drills = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1047,6 +1118,8 @@ public nonisolated struct Flotilla_V1_WorkerRecord: Sendable {
 
   public var lastHeartbeatUnixMs: UInt64 = 0
 
+  public var allowsDrills: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1062,7 +1135,7 @@ nonisolated extension Flotilla_V1_CheckpointReason: SwiftProtobuf._ProtoNameProv
 
 nonisolated extension Flotilla_V1_Command: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Command"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}at_unix_ms\0\u{4}\u{9}term_started\0\u{4}\u{a}submit_job\0\u{3}cancel_job\0\u{2}\u{9}assign\0\u{1}progress\0\u{1}checkpoint\0\u{1}finish\0\u{3}request_checkpoint\0\u{1}preempt\0\u{4}\u{5}register_worker\0\u{1}heartbeat\0\u{1}suspect\0\u{1}lost\0\u{1}drain\0\u{4}\u{6}set_tenant\0\u{4}\u{a}configure_breakers\0\u{3}breaker_action\0\u{4}\u{9}prune_jobs\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}at_unix_ms\0\u{4}\u{9}term_started\0\u{4}\u{a}submit_job\0\u{3}cancel_job\0\u{2}\u{9}assign\0\u{1}progress\0\u{1}checkpoint\0\u{1}finish\0\u{3}request_checkpoint\0\u{1}preempt\0\u{4}\u{5}register_worker\0\u{1}heartbeat\0\u{1}suspect\0\u{1}lost\0\u{1}drain\0\u{4}\u{6}set_tenant\0\u{4}\u{a}configure_breakers\0\u{3}breaker_action\0\u{4}\u{9}prune_jobs\0\u{4}\u{a}drill_started\0\u{3}drill_ended\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1305,6 +1378,32 @@ nonisolated extension Flotilla_V1_Command: SwiftProtobuf.Message, SwiftProtobuf.
           self.kind = .pruneJobs(v)
         }
       }()
+      case 80: try {
+        var v: Flotilla_V1_Command.DrillStarted?
+        var hadOneofValue = false
+        if let current = self.kind {
+          hadOneofValue = true
+          if case .drillStarted(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.kind = .drillStarted(v)
+        }
+      }()
+      case 81: try {
+        var v: Flotilla_V1_Command.DrillEnded?
+        var hadOneofValue = false
+        if let current = self.kind {
+          hadOneofValue = true
+          if case .drillEnded(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.kind = .drillEnded(v)
+        }
+      }()
       default: break
       }
     }
@@ -1391,6 +1490,14 @@ nonisolated extension Flotilla_V1_Command: SwiftProtobuf.Message, SwiftProtobuf.
       guard case .pruneJobs(let v)? = self.kind else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 70)
     }()
+    case .drillStarted?: try {
+      guard case .drillStarted(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 80)
+    }()
+    case .drillEnded?: try {
+      guard case .drillEnded(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 81)
+    }()
     case nil: break
     }
     try unknownFields.traverse(visitor: &visitor)
@@ -1399,6 +1506,74 @@ nonisolated extension Flotilla_V1_Command: SwiftProtobuf.Message, SwiftProtobuf.
   public static func ==(lhs: Flotilla_V1_Command, rhs: Flotilla_V1_Command) -> Bool {
     if lhs.atUnixMs != rhs.atUnixMs {return false}
     if lhs.kind != rhs.kind {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flotilla_V1_Command.DrillStarted: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = Flotilla_V1_Command.protoMessageName + ".DrillStarted"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}report\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._report) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._report {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flotilla_V1_Command.DrillStarted, rhs: Flotilla_V1_Command.DrillStarted) -> Bool {
+    if lhs._report != rhs._report {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flotilla_V1_Command.DrillEnded: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = Flotilla_V1_Command.protoMessageName + ".DrillEnded"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}report\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._report) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._report {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flotilla_V1_Command.DrillEnded, rhs: Flotilla_V1_Command.DrillEnded) -> Bool {
+    if lhs._report != rhs._report {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2246,7 +2421,7 @@ nonisolated extension Flotilla_V1_FairShareClock: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Flotilla_V1_StateSnapshot: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".StateSnapshot"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}last_applied_index\0\u{3}last_applied_term\0\u{1}jobs\0\u{1}workers\0\u{1}tenants\0\u{1}leader\0\u{3}leader_term\0\u{3}leader_since_unix_ms\0\u{4}\u{c}breaker_policy\0\u{1}breakers\0\u{3}fair_share\0\u{3}removed_jobs\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}last_applied_index\0\u{3}last_applied_term\0\u{1}jobs\0\u{1}workers\0\u{1}tenants\0\u{1}leader\0\u{3}leader_term\0\u{3}leader_since_unix_ms\0\u{4}\u{c}breaker_policy\0\u{1}breakers\0\u{3}fair_share\0\u{3}removed_jobs\0\u{1}drills\0")
 
   fileprivate class _StorageClass {
     var _lastAppliedIndex: UInt64 = 0
@@ -2261,6 +2436,7 @@ nonisolated extension Flotilla_V1_StateSnapshot: SwiftProtobuf.Message, SwiftPro
     var _breakers: [Flotilla_V1_BreakerRecord] = []
     var _fairShare: Flotilla_V1_FairShareClock? = nil
     var _removedJobs: [Flotilla_V1_RemovedJob] = []
+    var _drills: [Flotilla_V1_DrillReport] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -2283,6 +2459,7 @@ nonisolated extension Flotilla_V1_StateSnapshot: SwiftProtobuf.Message, SwiftPro
       _breakers = source._breakers
       _fairShare = source._fairShare
       _removedJobs = source._removedJobs
+      _drills = source._drills
     }
   }
 
@@ -2313,6 +2490,7 @@ nonisolated extension Flotilla_V1_StateSnapshot: SwiftProtobuf.Message, SwiftPro
         case 21: try { try decoder.decodeRepeatedMessageField(value: &_storage._breakers) }()
         case 22: try { try decoder.decodeSingularMessageField(value: &_storage._fairShare) }()
         case 23: try { try decoder.decodeRepeatedMessageField(value: &_storage._removedJobs) }()
+        case 24: try { try decoder.decodeRepeatedMessageField(value: &_storage._drills) }()
         default: break
         }
       }
@@ -2361,6 +2539,9 @@ nonisolated extension Flotilla_V1_StateSnapshot: SwiftProtobuf.Message, SwiftPro
       if !_storage._removedJobs.isEmpty {
         try visitor.visitRepeatedMessageField(value: _storage._removedJobs, fieldNumber: 23)
       }
+      if !_storage._drills.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._drills, fieldNumber: 24)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2382,6 +2563,7 @@ nonisolated extension Flotilla_V1_StateSnapshot: SwiftProtobuf.Message, SwiftPro
         if _storage._breakers != rhs_storage._breakers {return false}
         if _storage._fairShare != rhs_storage._fairShare {return false}
         if _storage._removedJobs != rhs_storage._removedJobs {return false}
+        if _storage._drills != rhs_storage._drills {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -2748,7 +2930,7 @@ nonisolated extension Flotilla_V1_AttemptRecord: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Flotilla_V1_WorkerRecord: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".WorkerRecord"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}sequence\0\u{1}name\0\u{1}state\0\u{1}draining\0\u{3}drain_reason\0\u{1}gpus\0\u{1}models\0\u{1}labels\0\u{1}region\0\u{1}software\0\u{1}address\0\u{3}registered_unix_ms\0\u{3}last_heartbeat_unix_ms\0\u{3}drain_by_operator\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}sequence\0\u{1}name\0\u{1}state\0\u{1}draining\0\u{3}drain_reason\0\u{1}gpus\0\u{1}models\0\u{1}labels\0\u{1}region\0\u{1}software\0\u{1}address\0\u{3}registered_unix_ms\0\u{3}last_heartbeat_unix_ms\0\u{3}drain_by_operator\0\u{3}allows_drills\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2771,6 +2953,7 @@ nonisolated extension Flotilla_V1_WorkerRecord: SwiftProtobuf.Message, SwiftProt
       case 13: try { try decoder.decodeSingularUInt64Field(value: &self.registeredUnixMs) }()
       case 14: try { try decoder.decodeSingularUInt64Field(value: &self.lastHeartbeatUnixMs) }()
       case 15: try { try decoder.decodeSingularBoolField(value: &self.drainByOperator) }()
+      case 16: try { try decoder.decodeSingularBoolField(value: &self.allowsDrills) }()
       default: break
       }
     }
@@ -2822,6 +3005,9 @@ nonisolated extension Flotilla_V1_WorkerRecord: SwiftProtobuf.Message, SwiftProt
     if self.drainByOperator != false {
       try visitor.visitSingularBoolField(value: self.drainByOperator, fieldNumber: 15)
     }
+    if self.allowsDrills != false {
+      try visitor.visitSingularBoolField(value: self.allowsDrills, fieldNumber: 16)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2841,6 +3027,7 @@ nonisolated extension Flotilla_V1_WorkerRecord: SwiftProtobuf.Message, SwiftProt
     if lhs.address != rhs.address {return false}
     if lhs.registeredUnixMs != rhs.registeredUnixMs {return false}
     if lhs.lastHeartbeatUnixMs != rhs.lastHeartbeatUnixMs {return false}
+    if lhs.allowsDrills != rhs.allowsDrills {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

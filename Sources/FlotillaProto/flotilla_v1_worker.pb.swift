@@ -72,6 +72,9 @@ public nonisolated struct Flotilla_V1_RegisterWorkerRequest: Sendable {
 
   public var software: String = String()
 
+  /// its configuration lets drills fault it (drills.allow)
+  public var allowsDrills: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -258,6 +261,15 @@ public nonisolated struct Flotilla_V1_WorkerDirective: @unchecked Sendable {
     set {_uniqueStorage()._directive = .drain(newValue)}
   }
 
+  /// a drill's fault; obeyed only with drills.allow
+  public var drill: Flotilla_V1_DrillFault {
+    get {
+      if case .drill(let v)? = _storage._directive {return v}
+      return Flotilla_V1_DrillFault()
+    }
+    set {_uniqueStorage()._directive = .drill(newValue)}
+  }
+
   public var graceMs: UInt32 {
     get {_storage._graceMs}
     set {_uniqueStorage()._graceMs = newValue}
@@ -273,12 +285,96 @@ public nonisolated struct Flotilla_V1_WorkerDirective: @unchecked Sendable {
     case checkpoint(Flotilla_V1_FencingTokenForJob)
     /// take no more work
     case drain(Flotilla_V1_Ack)
+    /// a drill's fault; obeyed only with drills.allow
+    case drill(Flotilla_V1_DrillFault)
 
   }
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// A failure a drill asks the worker to play (PROTOCOL.md §12.2). It touches
+/// only the worker's own process, its jobs and files under its checkpoint_dir.
+public nonisolated struct Flotilla_V1_DrillFault: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var drillID: String = String()
+
+  public var action: Flotilla_V1_DrillFault.Action = .unspecified
+
+  public var durationMs: UInt64 = 0
+
+  public var delayMs: UInt64 = 0
+
+  public var checkpointUri: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum Action: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+    case unspecified // = 0
+
+    /// SIGKILL itself at once, as a crash would
+    case kill // = 1
+
+    /// no heartbeats, reports or directives for duration_ms
+    case freeze // = 2
+
+    /// delay every heartbeat and report by delay_ms, for duration_ms
+    case slow // = 3
+
+    /// damage checkpoint_uri's file, then KILL
+    case corruptCheckpoint // = 4
+
+    /// end a FREEZE or SLOW early (the drill aborted)
+    case end // = 5
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .unspecified
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .unspecified
+      case 1: self = .kill
+      case 2: self = .freeze
+      case 3: self = .slow
+      case 4: self = .corruptCheckpoint
+      case 5: self = .end
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .unspecified: return 0
+      case .kill: return 1
+      case .freeze: return 2
+      case .slow: return 3
+      case .corruptCheckpoint: return 4
+      case .end: return 5
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [Flotilla_V1_DrillFault.Action] = [
+      .unspecified,
+      .kill,
+      .freeze,
+      .slow,
+      .corruptCheckpoint,
+      .end,
+    ]
+
+  }
+
+  public init() {}
 }
 
 public nonisolated struct Flotilla_V1_ProgressReport: Sendable {
@@ -474,7 +570,7 @@ nonisolated extension Flotilla_V1_RunningAttempt: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Flotilla_V1_RegisterWorkerRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RegisterWorkerRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}gpus\0\u{1}models\0\u{1}labels\0\u{1}running\0\u{1}region\0\u{1}software\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}gpus\0\u{1}models\0\u{1}labels\0\u{1}running\0\u{1}region\0\u{1}software\0\u{3}allows_drills\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -489,6 +585,7 @@ nonisolated extension Flotilla_V1_RegisterWorkerRequest: SwiftProtobuf.Message, 
       case 5: try { try decoder.decodeRepeatedMessageField(value: &self.running) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.region) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self.software) }()
+      case 8: try { try decoder.decodeSingularBoolField(value: &self.allowsDrills) }()
       default: break
       }
     }
@@ -516,6 +613,9 @@ nonisolated extension Flotilla_V1_RegisterWorkerRequest: SwiftProtobuf.Message, 
     if !self.software.isEmpty {
       try visitor.visitSingularStringField(value: self.software, fieldNumber: 7)
     }
+    if self.allowsDrills != false {
+      try visitor.visitSingularBoolField(value: self.allowsDrills, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -527,6 +627,7 @@ nonisolated extension Flotilla_V1_RegisterWorkerRequest: SwiftProtobuf.Message, 
     if lhs.running != rhs.running {return false}
     if lhs.region != rhs.region {return false}
     if lhs.software != rhs.software {return false}
+    if lhs.allowsDrills != rhs.allowsDrills {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -802,7 +903,7 @@ nonisolated extension Flotilla_V1_Assignment: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Flotilla_V1_WorkerDirective: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".WorkerDirective"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}assign\0\u{1}stop\0\u{1}checkpoint\0\u{1}drain\0\u{3}grace_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}assign\0\u{1}stop\0\u{1}checkpoint\0\u{1}drain\0\u{3}grace_ms\0\u{1}drill\0")
 
   fileprivate class _StorageClass {
     var _directive: Flotilla_V1_WorkerDirective.OneOf_Directive?
@@ -890,6 +991,19 @@ nonisolated extension Flotilla_V1_WorkerDirective: SwiftProtobuf.Message, SwiftP
           }
         }()
         case 5: try { try decoder.decodeSingularUInt32Field(value: &_storage._graceMs) }()
+        case 6: try {
+          var v: Flotilla_V1_DrillFault?
+          var hadOneofValue = false
+          if let current = _storage._directive {
+            hadOneofValue = true
+            if case .drill(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._directive = .drill(v)
+          }
+        }()
         default: break
         }
       }
@@ -919,11 +1033,14 @@ nonisolated extension Flotilla_V1_WorkerDirective: SwiftProtobuf.Message, SwiftP
         guard case .drain(let v)? = _storage._directive else { preconditionFailure() }
         try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
       }()
-      case nil: break
+      default: break
       }
       if _storage._graceMs != 0 {
         try visitor.visitSingularUInt32Field(value: _storage._graceMs, fieldNumber: 5)
       }
+      try { if case .drill(let v)? = _storage._directive {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -942,6 +1059,60 @@ nonisolated extension Flotilla_V1_WorkerDirective: SwiftProtobuf.Message, SwiftP
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
+}
+
+nonisolated extension Flotilla_V1_DrillFault: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DrillFault"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}drill_id\0\u{1}action\0\u{3}duration_ms\0\u{3}delay_ms\0\u{3}checkpoint_uri\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.drillID) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.action) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.durationMs) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.delayMs) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.checkpointUri) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.drillID.isEmpty {
+      try visitor.visitSingularStringField(value: self.drillID, fieldNumber: 1)
+    }
+    if self.action != .unspecified {
+      try visitor.visitSingularEnumField(value: self.action, fieldNumber: 2)
+    }
+    if self.durationMs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.durationMs, fieldNumber: 3)
+    }
+    if self.delayMs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.delayMs, fieldNumber: 4)
+    }
+    if !self.checkpointUri.isEmpty {
+      try visitor.visitSingularStringField(value: self.checkpointUri, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flotilla_V1_DrillFault, rhs: Flotilla_V1_DrillFault) -> Bool {
+    if lhs.drillID != rhs.drillID {return false}
+    if lhs.action != rhs.action {return false}
+    if lhs.durationMs != rhs.durationMs {return false}
+    if lhs.delayMs != rhs.delayMs {return false}
+    if lhs.checkpointUri != rhs.checkpointUri {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flotilla_V1_DrillFault.Action: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ACTION_UNSPECIFIED\0\u{1}KILL\0\u{1}FREEZE\0\u{1}SLOW\0\u{1}CORRUPT_CHECKPOINT\0\u{1}END\0")
 }
 
 nonisolated extension Flotilla_V1_ProgressReport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

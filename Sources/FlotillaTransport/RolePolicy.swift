@@ -19,7 +19,7 @@ public enum RolePolicy {
         case .submitJobRequest, .getJobRequest, .listJobsRequest, .watchJobRequest, .cancelJobRequest:
             return jobSenders
         case .clusterStatusRequest, .listWorkersRequest, .drainWorkerRequest, .listBreakersRequest,
-            .breakerActionRequest, .setTenantRequest, .drillRequest, .listRegionsRequest:
+            .breakerActionRequest, .setTenantRequest, .drillRequest, .listDrillsRequest, .getDrillRequest, .listRegionsRequest:
             return [.admin]
         case .requestVoteRequest, .appendEntriesRequest, .installSnapshotRequest, .replicateRequest:
             return [.coordinator]

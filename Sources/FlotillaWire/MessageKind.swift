@@ -64,6 +64,9 @@ public enum MessageKind: UInt16, Sendable, CaseIterable {
     case setTenantResponse = 311
     case drillRequest = 312
     case drillReport = 313
+    case listDrillsRequest = 314
+    case listDrillsResponse = 315
+    case getDrillRequest = 316
     case coordinatorInfo = 350
     case tierQueue = 351
     case workerInfo = 352
@@ -143,6 +146,9 @@ public enum MessageKind: UInt16, Sendable, CaseIterable {
         case .setTenantResponse: return Flotilla_V1_SetTenantResponse.self
         case .drillRequest: return Flotilla_V1_DrillRequest.self
         case .drillReport: return Flotilla_V1_DrillReport.self
+        case .listDrillsRequest: return Flotilla_V1_ListDrillsRequest.self
+        case .listDrillsResponse: return Flotilla_V1_ListDrillsResponse.self
+        case .getDrillRequest: return Flotilla_V1_GetDrillRequest.self
         case .coordinatorInfo: return Flotilla_V1_CoordinatorInfo.self
         case .tierQueue: return Flotilla_V1_TierQueue.self
         case .workerInfo: return Flotilla_V1_WorkerInfo.self
