@@ -25,22 +25,22 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
 public nonisolated enum Flotilla_V1_DrillVerdict: SwiftProtobuf.Enum, Swift.CaseIterable {
   public typealias RawValue = Int
   case unspecified // = 0
-  case drillRunning // = 1
+  case running // = 1
 
   /// the hypothesis held within the objective
-  case drillPass // = 2
+  case pass // = 2
 
   /// it did not (the reason says which part)
-  case drillFail // = 3
+  case fail // = 3
 
   /// an abort condition or the deadline stopped it
-  case drillAborted // = 4
+  case aborted // = 4
 
   /// not started: unsafe (blast radius) or not possible
-  case drillRefused // = 5
+  case refused // = 5
 
   /// checked only; nothing injected
-  case drillDryRun // = 6
+  case dryRun // = 6
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -50,12 +50,12 @@ public nonisolated enum Flotilla_V1_DrillVerdict: SwiftProtobuf.Enum, Swift.Case
   public init?(rawValue: Int) {
     switch rawValue {
     case 0: self = .unspecified
-    case 1: self = .drillRunning
-    case 2: self = .drillPass
-    case 3: self = .drillFail
-    case 4: self = .drillAborted
-    case 5: self = .drillRefused
-    case 6: self = .drillDryRun
+    case 1: self = .running
+    case 2: self = .pass
+    case 3: self = .fail
+    case 4: self = .aborted
+    case 5: self = .refused
+    case 6: self = .dryRun
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -63,12 +63,12 @@ public nonisolated enum Flotilla_V1_DrillVerdict: SwiftProtobuf.Enum, Swift.Case
   public var rawValue: Int {
     switch self {
     case .unspecified: return 0
-    case .drillRunning: return 1
-    case .drillPass: return 2
-    case .drillFail: return 3
-    case .drillAborted: return 4
-    case .drillRefused: return 5
-    case .drillDryRun: return 6
+    case .running: return 1
+    case .pass: return 2
+    case .fail: return 3
+    case .aborted: return 4
+    case .refused: return 5
+    case .dryRun: return 6
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -76,12 +76,12 @@ public nonisolated enum Flotilla_V1_DrillVerdict: SwiftProtobuf.Enum, Swift.Case
   // The compiler won't synthesize support with the UNRECOGNIZED case.
   public static let allCases: [Flotilla_V1_DrillVerdict] = [
     .unspecified,
-    .drillRunning,
-    .drillPass,
-    .drillFail,
-    .drillAborted,
-    .drillRefused,
-    .drillDryRun,
+    .running,
+    .pass,
+    .fail,
+    .aborted,
+    .refused,
+    .dryRun,
   ]
 
 }
@@ -1032,7 +1032,7 @@ public nonisolated struct Flotilla_V1_GetDrillRequest: Sendable {
 fileprivate nonisolated let _protobuf_package = "flotilla.v1"
 
 nonisolated extension Flotilla_V1_DrillVerdict: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0DRILL_VERDICT_UNSPECIFIED\0\u{1}DRILL_RUNNING\0\u{1}DRILL_PASS\0\u{1}DRILL_FAIL\0\u{1}DRILL_ABORTED\0\u{1}DRILL_REFUSED\0\u{1}DRILL_DRY_RUN\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0DRILL_VERDICT_UNSPECIFIED\0\u{1}DRILL_VERDICT_RUNNING\0\u{1}DRILL_VERDICT_PASS\0\u{1}DRILL_VERDICT_FAIL\0\u{1}DRILL_VERDICT_ABORTED\0\u{1}DRILL_VERDICT_REFUSED\0\u{1}DRILL_VERDICT_DRY_RUN\0")
 }
 
 nonisolated extension Flotilla_V1_ClusterStatusRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

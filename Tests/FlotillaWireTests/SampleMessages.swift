@@ -361,13 +361,13 @@ enum SampleMessages {
                 $0.jobsMoved = 3
                 $0.timeline = ["killed", "marked LOST", "reassigned"]
                 $0.id = "d-42"
-                $0.verdict = .drillPass
+                $0.verdict = .pass
                 $0.events = [.with { $0.atMs = -5; $0.text = "baseline" }, .with { $0.atMs = 15_200; $0.text = "worker-7 LOST" }]
                 $0.jobs = [.with { $0.jobID = "j-9"; $0.stepAtInjection = 40; $0.resumedStep = 30; $0.stepsLost = 10 }]
             }
         case .listDrillsRequest: return Flotilla_V1_ListDrillsRequest.with { $0.limit = 10 }
         case .listDrillsResponse:
-            return Flotilla_V1_ListDrillsResponse.with { $0.drills = [.with { $0.id = "d-1"; $0.verdict = .drillAborted }] }
+            return Flotilla_V1_ListDrillsResponse.with { $0.drills = [.with { $0.id = "d-1"; $0.verdict = .aborted }] }
         case .getDrillRequest: return Flotilla_V1_GetDrillRequest.with { $0.id = "d-1" }
         case .coordinatorInfo: return coordinator
         case .tierQueue: return queue
