@@ -107,14 +107,16 @@ let package = Package(
         // Scheduling policy (tiers, fair share, quotas, gang placement, preemption, retries,
         // breaker admission) and scaling signals: pure values over the coordinator state.
         .target(name: "FlotillaScheduler", dependencies: ["FlotillaCoordinatorState", "FlotillaProto"]),
+        // Failover drills' decisions: blast radius, targets, watching the recovery, the verdict. Pure.
+        .target(name: "FlotillaDrills", dependencies: ["FlotillaCoordinatorState", "FlotillaProto"]),
         // YAML configuration with FLOTILLA_* environment overrides and errors that name the key.
         .target(name: "FlotillaConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
         // The coordinator process: log + state machine + planner behind the protocol, metrics, health.
         .target(
             name: "FlotillaCoordinator",
             dependencies: [
-                "FlotillaConfig", "FlotillaCoordinatorState", "FlotillaScheduler", "FlotillaLog", "FlotillaTransport",
-                "FlotillaTLS", "FlotillaPKI", "FlotillaProto", "FlotillaWire",
+                "FlotillaConfig", "FlotillaCoordinatorState", "FlotillaScheduler", "FlotillaDrills", "FlotillaLog",
+                "FlotillaTransport", "FlotillaTLS", "FlotillaPKI", "FlotillaProto", "FlotillaWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -208,6 +210,7 @@ let package = Package(
             name: "FlotillaCoordinatorStateTests",
             dependencies: ["FlotillaCoordinatorState", "FlotillaScheduler", "FlotillaProto", "FlotillaTestSupport"]
         ),
+        .testTarget(name: "FlotillaDrillsTests", dependencies: ["FlotillaDrills", "FlotillaCoordinatorState", "FlotillaProto", "FlotillaTestSupport"]),
         .testTarget(name: "FlotillaSchedulerTests", dependencies: ["FlotillaScheduler", "FlotillaCoordinatorState", "FlotillaProto", "FlotillaTestSupport"]),
         .testTarget(name: "FlotillaCTLTests", dependencies: ["FlotillaTestSupport", "FlotillaTransport", "FlotillaCTL", "FlotillaProto"]),
         .testTarget(name: "FlotillaConfigTests", dependencies: ["FlotillaConfig"]),

@@ -69,6 +69,8 @@ public struct CommandOutcome: Hashable, Sendable {
     public var jobChanges: [JobChange] = []
     /// For PruneJobs: how many jobs retention removed.
     public var removedJobs = 0
+    /// The id a `DrillStarted` gave its drill.
+    public var drillID: String?
 
     public init(index: UInt64) { self.index = index }
 

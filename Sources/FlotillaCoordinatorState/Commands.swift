@@ -131,6 +131,18 @@ extension Flotilla_V1_Command {
         return .at(at, .configureBreakers(command))
     }
 
+    public static func drillStarted(_ report: Flotilla_V1_DrillReport, at: UInt64) -> Self {
+        var command = DrillStarted()
+        command.report = report
+        return .at(at, .drillStarted(command))
+    }
+
+    public static func drillEnded(_ report: Flotilla_V1_DrillReport, at: UInt64) -> Self {
+        var command = DrillEnded()
+        command.report = report
+        return .at(at, .drillEnded(command))
+    }
+
     public static func breakerAction(_ model: String, _ action: Flotilla_V1_BreakerActionRequest.Action, at: UInt64) -> Self {
         var command = ActOnBreaker()
         command.model = model

@@ -31,6 +31,7 @@ extension CoordinatorState {
             record.removedUnixMs = removal.removedAt
             return record
         }
+        snapshot.drills = drillRecords
         return snapshot
     }
 
@@ -106,6 +107,7 @@ extension CoordinatorState {
                 throw SnapshotError("removed job \"\(record.id)\" is unnamed or still present")
             }
         }
+        try restoreDrills(snapshot.drills)
         removedJobs.record(snapshot.removedJobs.map {
             RemovedJobs.Removal(id: JobID($0.id), tenant: $0.tenant, removedAt: $0.removedUnixMs)
         })
@@ -229,6 +231,7 @@ extension Worker {
         record.address = address
         record.registeredUnixMs = registeredAt
         record.lastHeartbeatUnixMs = lastHeartbeatAt
+        record.allowsDrills = allowsDrills
         return record
     }
 
@@ -251,5 +254,6 @@ extension Worker {
             gpus: record.gpus, models: record.models, labels: record.labels, region: record.region,
             software: record.software, address: record.address, registeredAt: record.registeredUnixMs,
             lastHeartbeatAt: record.lastHeartbeatUnixMs, allocations: [:])
+        allowsDrills = record.allowsDrills
     }
 }

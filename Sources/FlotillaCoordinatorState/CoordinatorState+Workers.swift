@@ -28,6 +28,7 @@ extension CoordinatorState {
         worker.labels = registration.labels
         worker.region = registration.region
         worker.software = registration.software
+        worker.allowsDrills = registration.allowsDrills
         worker.address = command.address
         worker.registeredAt = at
         worker.lastHeartbeatAt = at
@@ -93,7 +94,7 @@ extension CoordinatorState {
     }
 
     /// Jobs with a live attempt on the worker, in submission order.
-    func jobs(holding worker: Worker) -> [Job] {
+    public func jobs(holding worker: Worker) -> [Job] {
         Set(worker.allocations.values).compactMap { jobsByID[$0] }.sorted { $0.sequence < $1.sequence }
     }
 

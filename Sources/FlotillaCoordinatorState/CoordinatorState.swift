@@ -30,6 +30,8 @@ public struct CoordinatorState: Hashable, Sendable {
     /// Breakers that are not plain CLOSED with no recent failures.
     var breakersByModel: [String: CircuitBreaker] = [:]
     public internal(set) var fairShare = FairShareClock()
+    /// Failover drills, oldest first (the latest `DrillRecords.kept`).
+    var drillRecords: [Flotilla_V1_DrillReport] = []
 
     struct IdempotencyKey: Hashable, Sendable {
         var tenant: String
@@ -79,6 +81,8 @@ public struct CoordinatorState: Hashable, Sendable {
         case .configureBreakers(let command): breakerPolicy = BreakerPolicy(command.policy)
         case .breakerAction(let command): actOnBreaker(command, at: at, &outcome)
         case .pruneJobs(let command): pruneJobs(command, at: at, &outcome)
+        case .drillStarted(let command): startDrill(command.report, index: entry.index, at: at, &outcome)
+        case .drillEnded(let command): endDrill(command.report, at: at, &outcome)
         case nil:
             outcome.reject(.invalidArgument, "entry \(entry.index) holds no command this coordinator knows")
         }

@@ -64,6 +64,7 @@ extension CoordinatorState {
         info.labels = worker.labels
         info.lastHeartbeatUnixMs = worker.lastHeartbeatAt
         info.address = worker.address
+        info.allowsDrills = worker.allowsDrills
         info.running = jobs(holding: worker).compactMap { job in
             job.liveAttempt.map { attempt in
                 var running = Flotilla_V1_RunningAttempt()

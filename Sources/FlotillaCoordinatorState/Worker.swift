@@ -38,6 +38,8 @@ public struct Worker: Hashable, Sendable {
     /// GPU index -> the job whose live attempt holds it. Derived from the
     /// jobs' live attempts; kept here so placement need not scan every job.
     public internal(set) var allocations: [UInt32: JobID]
+    /// Its configuration lets drills fault it (`drills.allow`); as last registered.
+    public internal(set) var allowsDrills = false
 
     public var state: WorkerState {
         switch health {

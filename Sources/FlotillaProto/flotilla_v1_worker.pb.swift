@@ -44,6 +44,11 @@ public nonisolated struct Flotilla_V1_RunningAttempt: Sendable {
 
   public var state: Flotilla_V1_AttemptState = .unspecified
 
+  /// Its process has ended and only the result is still to be delivered: the
+  /// attempt holds its GPUs until then, but runs nothing (drills tell a fenced
+  /// attempt from one that runs twice by this).
+  public var ended: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -516,7 +521,7 @@ fileprivate nonisolated let _protobuf_package = "flotilla.v1"
 
 nonisolated extension Flotilla_V1_RunningAttempt: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RunningAttempt"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}token\0\u{1}step\0\u{3}total_steps\0\u{1}state\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{1}token\0\u{1}step\0\u{3}total_steps\0\u{1}state\0\u{1}ended\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -529,6 +534,7 @@ nonisolated extension Flotilla_V1_RunningAttempt: SwiftProtobuf.Message, SwiftPr
       case 3: try { try decoder.decodeSingularUInt64Field(value: &self.step) }()
       case 4: try { try decoder.decodeSingularUInt64Field(value: &self.totalSteps) }()
       case 5: try { try decoder.decodeSingularEnumField(value: &self.state) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.ended) }()
       default: break
       }
     }
@@ -554,6 +560,9 @@ nonisolated extension Flotilla_V1_RunningAttempt: SwiftProtobuf.Message, SwiftPr
     if self.state != .unspecified {
       try visitor.visitSingularEnumField(value: self.state, fieldNumber: 5)
     }
+    if self.ended != false {
+      try visitor.visitSingularBoolField(value: self.ended, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -563,6 +572,7 @@ nonisolated extension Flotilla_V1_RunningAttempt: SwiftProtobuf.Message, SwiftPr
     if lhs.step != rhs.step {return false}
     if lhs.totalSteps != rhs.totalSteps {return false}
     if lhs.state != rhs.state {return false}
+    if lhs.ended != rhs.ended {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -51,6 +51,7 @@ struct LiveAttempt {
         case .checkpointing: running.state = .checkpointing
         case .reporting(let state): running.state = state == .preempted ? .checkpointing : .running
         }
+        running.ended = isEnded
         return running
     }
 

@@ -17,7 +17,9 @@ extension WorkerAgent {
             courierRunning = false
             outbox.inFlight = nil
         }
-        while let entry = outbox.first, session === connection {
+        while outbox.first != nil, session === connection {
+            await drillHold()
+            guard let entry = outbox.first, session === connection else { break }
             outbox.inFlight = entry.id
             let answer: WorkerCore.ReportAnswer
             do {

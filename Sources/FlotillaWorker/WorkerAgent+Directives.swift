@@ -5,6 +5,12 @@ import Logging
 /// What the coordinator asks for on the directive stream (PROTOCOL.md §11.3).
 extension WorkerAgent {
     func handle(_ directive: Flotilla_V1_WorkerDirective) {
+        if case .drill(let fault)? = directive.directive { return handleDrill(fault) }
+        // A frozen worker (a drill) hears nothing, as a hung host would not.
+        if drills.frozen(at: .now) != nil {
+            logger.notice("frozen by a drill: directive ignored")
+            return
+        }
         switch directive.directive {
         case .assign(let assignment)?:
             assign(assignment)
@@ -16,7 +22,7 @@ extension WorkerAgent {
             logger.notice("directive from an older leader term ignored", metadata: ["flotilla.newest_term": "\(core.newestTerm)"])
         case .drain?:
             startDraining(by: "the coordinator")
-        case nil:
+        case .drill?, nil:
             break
         }
     }

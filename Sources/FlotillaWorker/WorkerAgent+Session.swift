@@ -78,6 +78,7 @@ extension WorkerAgent {
         request.running = runningAttempts
         request.region = configuration.region
         request.software = WorkerSoftware.version
+        request.allowsDrills = configuration.allowsDrills
         return request
     }
 
@@ -104,6 +105,7 @@ extension WorkerAgent {
     private func heartbeats(on connection: FlotillaConnection) async throws -> String {
         while true {
             try await Task.sleep(for: heartbeatInterval)
+            await drillHold()
             let request = heartbeatRequest()
             do {
                 let response = try await connection.request(

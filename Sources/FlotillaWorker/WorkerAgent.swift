@@ -42,6 +42,10 @@ public actor WorkerAgent {
     var shutdownReason: String?
     var finished: Bool { core.finished }
     var random = SystemRandomNumberGenerator()
+    /// A drill's fault being played (freeze, slow), if any.
+    var drills = DrillFaults()
+    /// What a kill-worker drill does: SIGKILL to this process (tests of the agent replace it).
+    let drillKill: @Sendable () -> Void
 
     /// - Parameters:
     ///   - executors: by model name; nil builds them from `configuration.models`.
@@ -49,7 +53,9 @@ public actor WorkerAgent {
     public init(configuration: WorkerConfiguration, gpus: [Flotilla_V1_Gpu], tls: TLSContext,
                 executors: [String: any AttemptExecutor]? = nil, logger: Logger = Logger(label: "flotilla.worker"),
                 backoff: Backoff = Backoff(initialMilliseconds: 200, multiplier: 2, maximumMilliseconds: 5_000),
-                transport: TransportConfiguration = .init(), requestTimeout: Duration = .seconds(10)) {
+                transport: TransportConfiguration = .init(), requestTimeout: Duration = .seconds(10),
+                drillKill: @escaping @Sendable () -> Void = { kill(getpid(), SIGKILL) }) {
+        self.drillKill = drillKill
         self.configuration = configuration
         self.gpus = gpus
         self.executors = executors ?? Self.executors(for: configuration, logger: logger)

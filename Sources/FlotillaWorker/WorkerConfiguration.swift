@@ -21,6 +21,7 @@ import Foundation
 ///     drain_grace: 30s               # on SIGTERM: time to checkpoint and report before exiting
 ///     progress_interval: 500ms       # at most one ProgressReport per attempt this often
 ///     seed: 42                       # optional: makes simulated failures repeatable
+///     drills: {allow: false}         # true: obey failover drills' faults (flotillactl drill)
 ///     models:
 ///       - {name: sdxl, executor: simulated, default_steps: 100, checkpoint_every: 10,
 ///          step_duration: 100ms, failure_rate: 0}
@@ -48,6 +49,8 @@ public struct WorkerConfiguration: Sendable {
     public var drainGrace = Duration.seconds(30)
     public var progressInterval = Duration.milliseconds(500)
     public var seed: UInt64?
+    /// Obey drill faults (kill, freeze, slow, damage a checkpoint) from the coordinator.
+    public var allowsDrills = false
     public var models: [ModelConfiguration] = []
     /// What reading found suspicious but not wrong (unknown `FLOTILLA_*` variables), logged at start.
     public var warnings: [String] = []
@@ -101,6 +104,7 @@ public struct WorkerConfiguration: Sendable {
         let seed = try reader.integer("seed", default: -1, in: -1...Int.max)
         self.seed = seed < 0 ? nil : UInt64(seed)
         models = try Self.models(reader)
+        allowsDrills = try reader.bool("drills.allow", default: false)
         try reader.finish()
         warnings = reader.environmentWarnings
     }
