@@ -33,6 +33,8 @@ public struct CoordinatorConfiguration: Sendable {
     /// Budgets of the protocol port (PROTOCOL.md §7.1) and of the plain-HTTP port.
     public var transport = TransportConfiguration()
     public var http = HTTPLimits()
+    /// `drills.enabled`: operators may run failover drills (flotillactl drill). Off by default.
+    public var drillsEnabled = false
     /// What reading found suspicious but not wrong (unknown `FLOTILLA_*` variables), logged at start.
     public var warnings: [String] = []
 
@@ -79,6 +81,7 @@ public struct CoordinatorConfiguration: Sendable {
             maxConnections: try reader.integer("http.max_connections", default: http.maxConnections, in: 1...10_000),
             idleTimeout: .milliseconds(Int64(try reader.milliseconds(
                 "http.idle_timeout", default: UInt64(http.idleTimeout.nanoseconds / 1_000_000), minimum: 100))))
+        drillsEnabled = try reader.bool("drills.enabled", default: drillsEnabled)
         try reader.finish()
         warnings = reader.environmentWarnings
     }

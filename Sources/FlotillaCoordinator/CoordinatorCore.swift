@@ -1,4 +1,5 @@
 import FlotillaCoordinatorState
+import FlotillaDrills
 import FlotillaLog
 import FlotillaProto
 import FlotillaTransport
@@ -40,6 +41,9 @@ actor CoordinatorCore {
     /// Heartbeats that changed nothing replicated, so were not logged (for the bench and metrics).
     private(set) var heartbeatsKeptOffTheLog: UInt64 = 0
     private(set) var ready = false
+    /// Superseded attempts workers still claimed to run, while a drill watches (see `sawStale`).
+    var staleSightings: [JobID: StaleSighting] = [:]
+    var watchingStale = false
 
     var directiveStreams: [WorkerID: DirectiveStream] = [:]
     /// The connection each worker last registered on, while it is open.
@@ -93,6 +97,13 @@ actor CoordinatorCore {
             configuration.append(.setTenant(tenant, at: now))
         }
         _ = try await propose(configuration)
+        // A drill its leader did not finish cannot be watched by this one.
+        if var orphan = state.runningDrill {
+            orphan.verdict = .aborted
+            orphan.reason = "the coordinator running it stopped before it ended (a new term began)"
+            orphan.timeline.append("ABORTED: \(orphan.reason)")
+            _ = try await propose([.drillEnded(orphan, at: now)])
+        }
         leaderSince = now
         ready = true
     }

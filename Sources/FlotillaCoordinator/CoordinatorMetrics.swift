@@ -1,5 +1,6 @@
 import CoreMetrics
 import FlotillaCoordinatorState
+import FlotillaDrills
 import FlotillaProto
 import FlotillaScheduler
 import Metrics
@@ -45,6 +46,21 @@ public final class CoordinatorMetrics: Sendable {
 
     func jobFinished(_ state: JobState) {
         Metrics.Counter(label: "flotilla_jobs_finished_total", dimensions: [("state", "\(state)")], factory: factory).increment()
+    }
+
+    /// A drill ended: counted by kind and verdict; its recovery and detection kept per kind.
+    func drillEnded(_ report: Flotilla_V1_DrillReport) {
+        let kind = DrillProfile.of(report.kind)?.name ?? "\(report.kind)"
+        let verdict = switch report.verdict {
+        case .pass: "pass"
+        case .fail: "fail"
+        default: "aborted"
+        }
+        Metrics.Counter(label: "flotilla_drills_total", dimensions: [("kind", kind), ("verdict", verdict)], factory: factory).increment()
+        Metrics.Gauge(label: "flotilla_drill_last_recovery_seconds", dimensions: [("kind", kind)], factory: factory)
+            .record(Double(report.recoveryMaxMs) / 1_000)
+        Metrics.Gauge(label: "flotilla_drill_last_detection_seconds", dimensions: [("kind", kind)], factory: factory)
+            .record(Double(report.detectionMs) / 1_000)
     }
 
     func submitTook(nanoseconds: UInt64) { submitLatency.recordNanoseconds(Int64(clamping: nanoseconds)) }

@@ -55,7 +55,9 @@ public final class CoordinatorProcess: Service, Sendable {
         try await core.start(breakers: configuration.breakers, tenants: configuration.tenants)
         let identity = NodeIdentity(cluster: configuration.cluster, role: .coordinator, name: configuration.name,
                                     region: configuration.region.isEmpty ? nil : configuration.region)
-        let service = CoordinatorService(core: core, configuration: configuration, logger: logger, scaling: scaling)
+        let drills = DrillRunner(core: core, configuration: configuration, metrics: metrics, logger: logger)
+        let service = CoordinatorService(core: core, configuration: configuration, logger: logger, scaling: scaling,
+                                         drills: drills)
         let server = try await FlotillaServer.start(
             host: configuration.listen.host, port: configuration.listen.port, tls: tls,
             local: LocalNode(identity: identity), service: service, configuration: configuration.transport, logger: logger)
@@ -85,6 +87,7 @@ public final class CoordinatorProcess: Service, Sendable {
             await self.planLoop()
         }
         logger.info("coordinator shutting down")
+        await drills.stop()
         await server.close()
         await http.close()
         await core.close()

@@ -60,6 +60,19 @@ extension CoordinatorService {
         return response
     }
 
+    /// Drill records, newest first.
+    func listDrills(_ request: Flotilla_V1_ListDrillsRequest) async -> Flotilla_V1_ListDrillsResponse {
+        var response = Flotilla_V1_ListDrillsResponse()
+        let drills = await core.read { Array($0.drills.reversed()) }
+        response.drills = request.limit == 0 ? drills : Array(drills.prefix(Int(request.limit)))
+        return response
+    }
+
+    func getDrill(_ request: Flotilla_V1_GetDrillRequest) async throws -> Flotilla_V1_DrillReport {
+        guard let drill = await core.read({ $0.drill(request.id) }) else { throw FlotillaError(.notFound, "no drill \(request.id)") }
+        return drill
+    }
+
     func setTenant(_ request: Flotilla_V1_SetTenantRequest) async throws -> Flotilla_V1_SetTenantResponse {
         guard JobSpecValidation.isName(request.tenant.tenant) else {
             throw FlotillaError(.invalidArgument, "tenant \"\(request.tenant.tenant)\" is not a valid name")

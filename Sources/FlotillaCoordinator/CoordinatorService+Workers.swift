@@ -26,6 +26,7 @@ extension CoordinatorService {
             "flotilla.gpus": "\(request.gpus.count)", "flotilla.models": "\(request.models.joined(separator: ","))",
             "flotilla.reported_running": "\(request.running.count)",
         ])
+        await core.sawStale(outcome.stopAttempts, listed: request.running)
         var response = Flotilla_V1_RegisterWorkerResponse()
         response.workerID = workerID.rawValue
         response.heartbeatIntervalMs = configuration.health.heartbeatIntervalMs
@@ -53,6 +54,7 @@ extension CoordinatorService {
         let worker = try await ownWorker(request.workerID, peer: peer)
         var response = Flotilla_V1_HeartbeatResponse()
         response.stop = try await core.heartbeat(request)
+        await core.sawStale(response.stop, listed: request.running)
         response.drain = (await core.read({ $0.worker(worker.id)?.drain })?.byOperator) ?? false
         return response
     }
@@ -65,7 +67,9 @@ extension CoordinatorService {
     func progress(_ report: Flotilla_V1_ProgressReport, peer: PeerInfo) async throws -> Flotilla_V1_ReportAck {
         let total = try await checkReporter(jobID: report.jobID, token: report.token, peer: peer)
         if let problem = FieldLimits.progressProblem(report, jobTotal: total) { throw FlotillaError(.invalidArgument, problem) }
-        return try await core.propose([.progress(report, at: await core.now())])[0].reportAck
+        let ack = try await core.propose([.progress(report, at: await core.now())])[0].reportAck
+        if ack.stopAttempt { await core.sawStale(jobID: report.jobID, token: report.token) }
+        return ack
     }
 
     func checkpoint(_ report: Flotilla_V1_CheckpointReport, peer: PeerInfo) async throws -> Flotilla_V1_ReportAck {

@@ -15,6 +15,7 @@ struct CoordinatorService: FlotillaService {
     let logger: Logger
     /// Scaling signals sampled by the planner loop, for the cluster status.
     let scaling: CoordinatorScaling
+    let drills: DrillRunner
 
     func handle(_ request: InboundRequest) async -> ServiceReply {
         do {
@@ -57,7 +58,10 @@ struct CoordinatorService: FlotillaService {
         case let m as Flotilla_V1_BreakerActionRequest: return .message(try await actOnBreaker(m))
         case let m as Flotilla_V1_DrillRequest where m.kind == .unspecified:
             // §11.5: a drill of no kind is a malformed request, whatever this version runs.
-            throw FlotillaError(.invalidArgument, "DrillRequest.kind is required (KILL_WORKER, LEADER_FAILOVER, ...)")
+            throw FlotillaError(.invalidArgument, "DrillRequest.kind is required (KILL_WORKER, FREEZE_WORKER, ...)")
+        case let m as Flotilla_V1_DrillRequest: return .message(try await drills.run(m, startedBy: request.peer.identity.name))
+        case let m as Flotilla_V1_ListDrillsRequest: return .message(await listDrills(m))
+        case let m as Flotilla_V1_GetDrillRequest: return .message(try await getDrill(m))
         default:
             throw FlotillaError(.failedPrecondition,
                                 "\(request.kind) is not served by this coordinator version (single region)")

@@ -169,9 +169,14 @@ extension CoordinatorState {
                 endLiveAttempt(of: &job, as: .failed, at: at, error: error,
                                countsAgainstMaxAttempts: !command.checkpointUnusable,
                                modelFault: result.modelFault && !command.checkpointUnusable)
-                if command.checkpointUnusable { job.latestCheckpoint = nil }
+                var reason = error
+                if command.checkpointUnusable {
+                    // The user hears it in the job's events: the work since step 0 is redone.
+                    reason = "the checkpoint at step \(attempt.resumedFromStep) failed verification (\(error)); restarting from step 0"
+                    job.latestCheckpoint = nil
+                }
                 requeueOrFail(&job, retryable: result.retryable || command.checkpointUnusable,
-                              error: error, at: at, &outcome)
+                              error: reason, at: at, &outcome)
             default:
                 // Stopped by request or by its worker (drain): resumes elsewhere.
                 // A stall still uses up an attempt, so a job that always hangs ends.
