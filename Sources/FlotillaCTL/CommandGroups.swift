@@ -8,6 +8,7 @@ extension Flotillactl {
         JobsCommand.self,
         BreakersCommand.self,
         TenantsCommand.self,
+        DrillCommand.self,
         TLSCommand.self,
     ]
 }
