@@ -21,18 +21,15 @@ extension CoordinatorCore {
 
     /// A heartbeat or registration listed attempts the state told it to stop:
     /// those still executing (not merely waiting to report) are sightings.
+    /// Progress reports are not: a worker may deliver one late, written
+    /// before its attempt was fenced.
     func sawStale(_ stops: [Flotilla_V1_FencingTokenForJob], listed: [Flotilla_V1_RunningAttempt]) {
         guard watchingStale, !stops.isEmpty else { return }
         let executing = Set(listed.filter { !$0.ended }.map { "\($0.jobID)/\($0.token.attempt)/\($0.token.term)" })
         for stop in stops where executing.contains("\(stop.jobID)/\(stop.token.attempt)/\(stop.token.term)") {
-            sawStale(jobID: stop.jobID, token: stop.token)
+            guard staleSightings.count < 10_000 else { return }
+            staleSightings[JobID(stop.jobID)] = StaleSighting(attempt: stop.token.attempt, at: now())
         }
-    }
-
-    /// A superseded attempt reported progress, or was listed as executing.
-    func sawStale(jobID: String, token: Flotilla_V1_FencingToken) {
-        guard watchingStale, staleSightings.count < 10_000 else { return }
-        staleSightings[JobID(jobID)] = StaleSighting(attempt: token.attempt, at: now())
     }
 
     /// The drill's view of the state now (taken on the actor: no copy of the state leaves it).

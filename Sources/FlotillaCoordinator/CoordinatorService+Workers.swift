@@ -67,9 +67,7 @@ extension CoordinatorService {
     func progress(_ report: Flotilla_V1_ProgressReport, peer: PeerInfo) async throws -> Flotilla_V1_ReportAck {
         let total = try await checkReporter(jobID: report.jobID, token: report.token, peer: peer)
         if let problem = FieldLimits.progressProblem(report, jobTotal: total) { throw FlotillaError(.invalidArgument, problem) }
-        let ack = try await core.propose([.progress(report, at: await core.now())])[0].reportAck
-        if ack.stopAttempt { await core.sawStale(jobID: report.jobID, token: report.token) }
-        return ack
+        return try await core.propose([.progress(report, at: await core.now())])[0].reportAck
     }
 
     func checkpoint(_ report: Flotilla_V1_CheckpointReport, peer: PeerInfo) async throws -> Flotilla_V1_ReportAck {
