@@ -60,13 +60,12 @@ public struct BlastRadius: Sendable, Hashable {
         return demand
     }
 
-    /// GPU types held by live attempts or asked for by queued jobs.
+    /// GPU types queued or running jobs ask for. A job that names no type
+    /// runs on any GPU, so the type it happens to hold does not count.
     static func gpuTypesInUse(_ state: CoordinatorState) -> Set<String> {
         var types = Set<String>()
-        for job in state.queuedJobs where !job.spec.gpuType.isEmpty { types.insert(job.spec.gpuType.uppercased()) }
-        for job in state.runningJobs {
-            guard let attempt = job.liveAttempt, let worker = state.worker(attempt.workerID) else { continue }
-            for gpu in worker.gpus where attempt.gpuIndices.contains(gpu.index) { types.insert(gpu.type.uppercased()) }
+        for job in state.queuedJobs + state.runningJobs where !job.spec.gpuType.isEmpty {
+            types.insert(job.spec.gpuType.uppercased())
         }
         return types
     }

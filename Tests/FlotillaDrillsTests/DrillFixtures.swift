@@ -30,10 +30,11 @@ struct DrillCluster {
     }
 
     /// A job running on `worker`, with a checkpoint at `checkpoint` (0: none) and its step at `step`.
-    mutating func runningJob(on worker: WorkerID, model: String = "sdxl", gpu: UInt32 = 0, step: UInt64 = 0,
-                             checkpoint: UInt64 = 0) -> JobID {
+    mutating func runningJob(on worker: WorkerID, model: String = "sdxl", type: String = "", gpu: UInt32 = 0,
+                             step: UInt64 = 0, checkpoint: UInt64 = 0) -> JobID {
         var spec = Flotilla_V1_JobSpec()
         spec.model = model
+        spec.gpuType = type
         spec.gpuCount = 1
         spec.steps = 100
         let job = apply(.submitJob(spec, at: now)).jobID!
