@@ -4,7 +4,7 @@ import FlotillaProto
 import FlotillaTransport
 import Logging
 
-/// Runs failover drills on the leader, one at a time (PROTOCOL.md §12): plans
+/// Runs failover drills on the leader, one at a time (PROTOCOL.md §14): plans
 /// the drill against the state (`DrillPlanner`), records it in the log,
 /// sends the fault through the workers' directive streams, watches the
 /// recovery (`DrillMonitor`), undoes a lasting fault if it aborts, and
@@ -34,8 +34,13 @@ actor DrillRunner {
         guard configuration.drillsEnabled else {
             throw FlotillaError(.failedPrecondition, "drills are disabled on this coordinator (set drills.enabled: true in its configuration)")
         }
-        guard DrillProfile.of(request.kind) != nil else {
+        switch request.kind {
+        case .leaderFailover, .regionFailover:
             throw FlotillaError(.failedPrecondition, "\(request.kind) drills need replicated coordinators or routers, which this version does not run")
+        default:
+            guard DrillProfile.of(request.kind) != nil else {
+                throw FlotillaError(.invalidArgument, "unknown drill kind \(request.kind.rawValue); see PROTOCOL.md §14.3")
+            }
         }
         if let running = await core.read({ $0.runningDrill }) {
             throw FlotillaError(.failedPrecondition, "drill \(running.id) (\(DrillProfile.of(running.kind)?.name ?? "\(running.kind)")) is still running; one drill at a time")

@@ -1,6 +1,6 @@
 import FlotillaProto
 
-/// Failover drill records (PROTOCOL.md §12). The leader that runs a drill
+/// Failover drill records (PROTOCOL.md §14). The leader that runs a drill
 /// proposes `DrillStarted` and later `DrillEnded`; keeping them in the state
 /// means a new leader can list them, and refuses a second drill while one runs.
 extension CoordinatorState {

@@ -1,8 +1,9 @@
 import FlotillaCoordinatorState
 import FlotillaProto
 
-/// A superseded attempt a worker still claimed to run (a heartbeat, a
-/// registration or a report named it), as the leader saw it.
+/// A superseded attempt a worker still listed as executing (not `ended`) in a
+/// heartbeat or a registration, as the leader saw it. Reports are not
+/// evidence: a fenced attempt may still deliver its last one.
 public struct StaleSighting: Sendable, Hashable {
     public var attempt: UInt32
     public var at: UInt64

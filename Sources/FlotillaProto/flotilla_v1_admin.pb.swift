@@ -590,7 +590,7 @@ public nonisolated struct Flotilla_V1_SetTenantResponse: Sendable {
   fileprivate var _tenant: Flotilla_V1_TenantQuota? = nil
 }
 
-/// Runs a failure on purpose and measures recovery (PROTOCOL.md §11.5, §12).
+/// Runs a failure on purpose and measures recovery (PROTOCOL.md §11.5, §14).
 /// Fields 1-3 and the report's 1-8 are the original drill messages; the rest
 /// were added compatibly (an old client sees the same answer it always did).
 public nonisolated struct Flotilla_V1_DrillRequest: Sendable {
@@ -702,7 +702,7 @@ public nonisolated struct Flotilla_V1_DrillRequest: Sendable {
 }
 
 /// One line of a drill's timeline; at_ms is relative to the injection
-/// (negative: before it, the baseline).
+/// (0: the injection itself, where the baseline is also recorded).
 public nonisolated struct Flotilla_V1_DrillEvent: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -750,7 +750,7 @@ public nonisolated struct Flotilla_V1_DrillJobRecovery: Sendable {
 
   public var failed: Bool = false
 
-  /// a superseded attempt reported work after its successor started
+  /// a worker still listed a superseded attempt as executing after its successor started
   public var ranTwice: Bool = false
 
   public var succeeded: Bool = false

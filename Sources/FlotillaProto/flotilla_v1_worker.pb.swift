@@ -300,7 +300,7 @@ public nonisolated struct Flotilla_V1_WorkerDirective: @unchecked Sendable {
   fileprivate var _storage = _StorageClass.defaultInstance
 }
 
-/// A failure a drill asks the worker to play (PROTOCOL.md §12.2). It touches
+/// A failure a drill asks the worker to play (PROTOCOL.md §14.2). It touches
 /// only the worker's own process, its jobs and files under its checkpoint_dir.
 public nonisolated struct Flotilla_V1_DrillFault: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the

@@ -1,6 +1,6 @@
 import FlotillaProto
 
-/// The drill fault a worker is playing, if any (PROTOCOL.md §12.2): a pure
+/// The drill fault a worker is playing, if any (PROTOCOL.md §14.2): a pure
 /// value the agent asks before every heartbeat, report and directive. A
 /// lasting fault ends by itself after its duration, whatever the coordinator does.
 public struct DrillFaults: Sendable, Hashable {

@@ -2,7 +2,7 @@ import FlotillaProto
 import Foundation
 import Logging
 
-/// Playing a drill's fault (PROTOCOL.md §12.2). Only with `drills.allow`, and
+/// Playing a drill's fault (PROTOCOL.md §14.2). Only with `drills.allow`, and
 /// never beyond this worker's own process, its jobs and its checkpoint directory.
 extension WorkerAgent {
     func handleDrill(_ fault: Flotilla_V1_DrillFault) {

@@ -224,6 +224,17 @@ extension ProcessClusterTests {
                 let report = try await Self.run(Self.drill(.killWorker) { $0.target = "w1"; $0.force = true }, via: admin)
                 #expect(report.verdict == .refused)
                 #expect(report.reason.contains("drills.allow is false"), "\(report.reason)")
+                // A kind this version does not know is a malformed request (§3.3);
+                // one it knows but cannot run here is a precondition.
+                for (kind, code) in [(Flotilla_V1_DrillRequest.Kind.UNRECOGNIZED(99), Flotilla_V1_ErrorCode.invalidArgument),
+                                     (.leaderFailover, .failedPrecondition)] {
+                    do {
+                        _ = try await Self.run(Self.drill(kind), via: admin)
+                        Issue.record("drill kind \(kind) was accepted")
+                    } catch let error as FlotillaError {
+                        #expect(error.code == code, "\(kind): \(error)")
+                    }
+                }
                 #expect(cluster.workers["w1"]?.isRunning == true)
             }
         }
