@@ -53,7 +53,7 @@ extension DrillMonitor {
             let failed = report.phases.filter { $0.name != "before" }.reduce(0) { $0 + $1.jobsFailed }
             if failed > 0 { return finish(.fail, "\(failed) jobs failed while the worker was slow or after", at: at) }
             if targetStates.values.contains(.lost) { return finish(.fail, "the slow worker was declared LOST", at: at) }
-            let suspect = report.events.contains { $0.text.hasSuffix(" SUSPECT") }
+            let suspect = report.events.contains { $0.text.hasSuffix(" \(WorkerState.suspect)") }
             return finish(.pass, "no job failed and no worker was declared lost\(suspect ? " (the worker was SUSPECT for a while)" : "")", at: at)
         case .corruptCheckpoint:
             if let job = tracked.first(where: { $0.jobID == plan.jobID }) {

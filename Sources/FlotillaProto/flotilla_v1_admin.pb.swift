@@ -603,7 +603,7 @@ public nonisolated struct Flotilla_V1_DrillRequest: Sendable {
   /// worker id or name, coordinator or region; empty: chosen
   public var target: String = String()
 
-  /// the drill's deadline (0: 120 000); past it the drill is ABORTED
+  /// the drill's deadline (0: 120 000, or longer for a lasting fault, §14.3); past it ABORTED
   public var timeoutMs: UInt64 = 0
 
   /// FREEZE_WORKER, SLOW_WORKER, FAIL_ZONE (0: 20 000)

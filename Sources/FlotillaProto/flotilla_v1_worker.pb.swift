@@ -326,7 +326,7 @@ public nonisolated struct Flotilla_V1_DrillFault: Sendable {
     /// SIGKILL itself at once, as a crash would
     case kill // = 1
 
-    /// no heartbeats, reports or directives for duration_ms
+    /// no heartbeats, reports or directives (but drill ones) for duration_ms
     case freeze // = 2
 
     /// delay every heartbeat and report by delay_ms, for duration_ms

@@ -1,4 +1,4 @@
-/// The largest payload a request of each kind may carry, decompressed (PROTOCOL.md §7.1).
+/// The largest payload a request of each kind may carry, decompressed (PROTOCOL.md §7.3).
 /// Checked from the 16-byte header and the compressed payload's recorded size, before
 /// anything is allocated or decompressed, and before protobuf decoding can multiply it:
 /// 64 KiB of packed enum values decode into a million-element array, 16 MiB into 266 MB.

@@ -25,12 +25,12 @@ struct FreezeWorkerDrill: DrillKindCommand {
 }
 
 /// `flotillactl drill corrupt-checkpoint`: a job's latest checkpoint is damaged, then its
-/// worker killed; the job should resume from the checkpoint before.
+/// worker killed; the resuming worker should reject it and restart the job from step 0.
 struct CorruptCheckpointDrill: DrillKindCommand {
     static let kind = Flotilla_V1_DrillRequest.Kind.corruptCheckpoint
     static let configuration = CommandConfiguration(
         commandName: "corrupt-checkpoint",
-        abstract: "Damage a job's latest checkpoint and kill its worker: the job should resume from an earlier one.",
+        abstract: "Damage a job's latest checkpoint and kill its worker: the job should restart from step 0 and say why.",
         discussion: DrillHelp.discussion)
 
     @OptionGroup var drill: DrillOptions

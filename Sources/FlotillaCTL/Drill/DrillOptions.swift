@@ -69,8 +69,15 @@ struct DrillOptions: ParsableArguments {
     @Flag(name: .long, help: "Print the DrillReport as JSON.")
     var json = false
 
-    /// PROTOCOL.md Appendix A: a DrillRequest with timeout_ms 0 runs for at most 120 s.
+    /// PROTOCOL.md Appendix A: a DrillRequest with timeout_ms 0 runs for at most 120 s,
+    /// or for a lasting fault its duration (slow-worker: twice it) plus two heartbeat
+    /// timeouts if that is longer. The CLI does not know the cluster's heartbeat timeout,
+    /// so it allows 120 s for those two (enough for timeouts up to 60 s).
     static let defaultTimeoutMilliseconds: UInt64 = 120_000
+    var defaultTimeoutMilliseconds: UInt64 {
+        guard let duration = durationMilliseconds else { return Self.defaultTimeoutMilliseconds }
+        return max(Self.defaultTimeoutMilliseconds, 2 * duration + Self.defaultTimeoutMilliseconds)
+    }
     /// Past the drill's deadline the coordinator still writes up and sends the report.
     static let reportMarginMilliseconds: UInt64 = 15_000
 
@@ -145,6 +152,6 @@ struct DrillOptions: ParsableArguments {
     var answerDeadlineMilliseconds: UInt64 {
         let usual = UInt64(connection.timeout * 1000)
         guard wait else { return usual }
-        return max(usual, (timeoutMilliseconds ?? Self.defaultTimeoutMilliseconds) + Self.reportMarginMilliseconds)
+        return max(usual, (timeoutMilliseconds ?? defaultTimeoutMilliseconds) + Self.reportMarginMilliseconds)
     }
 }
