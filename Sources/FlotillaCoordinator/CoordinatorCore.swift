@@ -45,6 +45,9 @@ actor CoordinatorCore {
     var staleSightings: [JobID: StaleSighting] = [:]
     var watchingStale = false
 
+    /// Rounds for the planner loop: one per tick, and one after any change it plans from.
+    let wakeup = PlannerWakeup()
+
     var directiveStreams: [WorkerID: DirectiveStream] = [:]
     /// The connection each worker last registered on, while it is open.
     var workerConnections: [WorkerID: UInt64] = [:]
@@ -137,6 +140,7 @@ actor CoordinatorCore {
             let outcome = state.apply(LogEntryRecord(index: index, term: term, command: command))
             outcomes[index] = outcome
             deliver(outcome, of: command)
+            if outcome.isAccepted, PlannerWakeup.wakes(for: command) { wakeup.wake() }
         }
         metrics.applied(lastIndex: state.lastAppliedIndex, syncs: log.syncCount)
         snapshotIfDue()
@@ -229,6 +233,7 @@ actor CoordinatorCore {
     var isServing: Bool { ready && failure == nil }
 
     func close() async {
+        wakeup.finish()
         for stream in directiveStreams.values { stream.continuation.finish() }
         directiveStreams.removeAll()
         for streams in watchers.values { for continuation in streams.values { continuation.finish() } }

@@ -17,6 +17,7 @@ public final class CoordinatorMetrics: Sendable {
     private let logIndex: Metrics.Gauge
     private let logSyncs: Metrics.Gauge
     private let submitLatency: Metrics.Timer
+    private let batchSubmitLatency: Metrics.Timer
     /// The labelled scaling gauges set by the last `recordScaling`, so that a
     /// series whose label went away (a model nobody serves any more) is removed.
     private let scalingSeries = NIOLockedValueBox<Set<Series>>([])
@@ -31,15 +32,15 @@ public final class CoordinatorMetrics: Sendable {
         self.registry = registry
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.durationHistogramBuckets = [
-            "flotilla_submit_seconds": [.microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
-                                        .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
-                                        .milliseconds(250), .seconds(1)],
+            "flotilla_submit_seconds": Self.submitBuckets,
+            "flotilla_submit_batch_seconds": Self.submitBuckets,
         ]
         self.factory = factory
         submitted = Metrics.Counter(label: "flotilla_jobs_submitted_total", factory: factory)
         logIndex = Metrics.Gauge(label: "flotilla_log_last_index", factory: factory)
         logSyncs = Metrics.Gauge(label: "flotilla_log_fsyncs", factory: factory)
         submitLatency = Metrics.Timer(label: "flotilla_submit_seconds", factory: factory)
+        batchSubmitLatency = Metrics.Timer(label: "flotilla_submit_batch_seconds", factory: factory)
     }
 
     func jobSubmitted() { submitted.increment() }
@@ -63,7 +64,17 @@ public final class CoordinatorMetrics: Sendable {
             .record(Double(report.detectionMs) / 1_000)
     }
 
-    func submitTook(nanoseconds: UInt64) { submitLatency.recordNanoseconds(Int64(clamping: nanoseconds)) }
+    private static let submitBuckets: [Duration] = [
+        .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+        .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1)]
+
+    /// A submission request answered: `SubmitJobRequest`s and `SubmitJobsRequest`s apart,
+    /// since a batch's acknowledgement covers many jobs.
+    func submitTook(since started: ContinuousClock.Instant, batch: Bool) {
+        let took = ContinuousClock.now - started
+        let nanoseconds = took.components.seconds * 1_000_000_000 + took.components.attoseconds / 1_000_000_000
+        (batch ? batchSubmitLatency : submitLatency).recordNanoseconds(nanoseconds)
+    }
 
     func applied(lastIndex: UInt64, syncs: UInt64) {
         logIndex.record(Double(lastIndex))

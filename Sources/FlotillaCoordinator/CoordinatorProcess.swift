@@ -94,14 +94,24 @@ public final class CoordinatorProcess: Service, Sendable {
         logger.info("coordinator stopped")
     }
 
-    /// Each tick: the planner's commands for the state as it now stands.
+    /// Each round, woken by the tick or by a change (`PlannerWakeup`): the
+    /// planner's commands for the state as it now stands.
     private func planLoop() async {
         let tick = Duration.milliseconds(Int64(configuration.schedulerTickMs))
+        let wakeup = core.wakeup
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: tick)
+                wakeup.wake()
+            }
+        }
+        defer { ticker.cancel() }
         // A pruning interval shorter than the TTL, so a short TTL (a test's 1 s) still acts promptly.
         var retention = configuration.retention
         if retention.jobTTLMs > 0 { retention.everyMs = min(retention.everyMs, retention.jobTTLMs) }
         var lastPrunedAt: UInt64?
-        while !Task.isCancelled {
+        for await _ in wakeup.rounds {
+            if Task.isCancelled { break }
             await core.sampleScaling(scaling)
             var commands = await core.plan(with: planner)
             if let prune = await core.retentionCommand(retention, lastPrunedAt: lastPrunedAt) {
@@ -116,7 +126,6 @@ public final class CoordinatorProcess: Service, Sendable {
                     logger.error("planned commands failed", metadata: ["error": "\(error)"])
                 }
             }
-            try? await Task.sleep(for: tick)
         }
     }
 

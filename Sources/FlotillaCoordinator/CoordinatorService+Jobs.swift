@@ -1,39 +1,69 @@
 import FlotillaCoordinatorState
 import FlotillaProto
 import FlotillaTransport
+import FlotillaWire
 
 /// Job requests (PROTOCOL.md §11.4).
 extension CoordinatorService {
     static let defaultListLimit = 100
     static let maxListLimit = 1_000
 
+    /// At most this many specs in one `SubmitJobsRequest` (PROTOCOL.md §7.3); the
+    /// transport counts them before decoding (`MessageKind.repeatedLimit`).
+    static let maxBatchSpecs = MessageKind.submitJobsRequest.repeatedLimit?.max ?? 1_000
+
     func submit(_ request: Flotilla_V1_SubmitJobRequest, peer: PeerInfo) async throws -> Flotilla_V1_SubmitJobResponse {
         let started = ContinuousClock.now
         var spec = request.spec
         if let problem = JobSpecValidation.problem(in: spec) { throw FlotillaError(.invalidArgument, problem) }
         spec.tenant = try TenantScope(peer).tenant(naming: spec.tenant, to: "submit jobs for")
-        switch try await core.preflight(spec).get() {
-        case .reject(let rejection):
-            throw rejection.flotillaError
-        case .duplicate(let jobID):
-            return try await response(for: jobID, duplicate: true)
-        case .accept:
-            break
-        }
-        let outcome = try await core.proposeChecked(.submitJob(spec, region: configuration.region, at: await core.now()))
-        guard let jobID = outcome.jobID else { throw FlotillaError(.internal, "submission produced no job id") }
-        let reply = try await response(for: jobID, duplicate: outcome.duplicate)
-        let took = ContinuousClock.now - started
-        core.metrics.submitTook(nanoseconds: UInt64(took.components.seconds) * 1_000_000_000
-                                          + UInt64(took.components.attoseconds / 1_000_000_000))
+        let reply = try await core.submitOne(spec, region: configuration.region)
+        core.metrics.submitTook(since: started, batch: false)
         return reply
     }
 
-    private func response(for jobID: JobID, duplicate: Bool) async throws -> Flotilla_V1_SubmitJobResponse {
-        guard let job = await core.read({ $0.job(jobID)?.proto }) else { throw FlotillaError(.internal, "job \(jobID) vanished") }
-        var response = Flotilla_V1_SubmitJobResponse()
-        response.job = job
-        response.duplicate = duplicate
+    /// Many submissions in one request: one log append, one sync. A spec that
+    /// fails validation, names a tenant the peer may not use or is refused by the
+    /// state gets its own error; the others go ahead.
+    func submitBatch(_ request: Flotilla_V1_SubmitJobsRequest, peer: PeerInfo) async throws -> Flotilla_V1_SubmitJobsResponse {
+        let started = ContinuousClock.now
+        guard !request.specs.isEmpty else { throw FlotillaError(.invalidArgument, "SubmitJobsRequest.specs is empty") }
+        guard request.specs.count <= Self.maxBatchSpecs else {
+            throw FlotillaError(.invalidArgument, "SubmitJobsRequest holds \(request.specs.count) specs; at most \(Self.maxBatchSpecs)")
+        }
+        let scope = TenantScope(peer)
+        var results = [Flotilla_V1_SubmitJobResult](repeating: Flotilla_V1_SubmitJobResult(), count: request.specs.count)
+        var specs: [Flotilla_V1_JobSpec] = []
+        var positions: [Int] = []
+        for (position, submitted) in request.specs.enumerated() {
+            var spec = submitted
+            if let problem = JobSpecValidation.problem(in: spec) {
+                results[position].error = FlotillaError(.invalidArgument, "specs[\(position)]: \(problem)").proto
+                continue
+            }
+            do {
+                spec.tenant = try scope.tenant(naming: spec.tenant, to: "submit jobs for")
+            } catch let error as FlotillaError {
+                results[position].error = error.proto
+                continue
+            }
+            specs.append(spec)
+            positions.append(position)
+        }
+        let outcomes = try await core.submit(specs, region: configuration.region)
+        for (position, outcome) in zip(positions, outcomes) {
+            switch outcome {
+            case .success(let submitted):
+                results[position].jobID = submitted.jobID.rawValue
+                results[position].state = submitted.state
+                results[position].duplicate = submitted.duplicate
+            case .failure(let error):
+                results[position].error = error.proto
+            }
+        }
+        core.metrics.submitTook(since: started, batch: true)
+        var response = Flotilla_V1_SubmitJobsResponse()
+        response.results = results
         return response
     }
 

@@ -1,6 +1,7 @@
 import FlotillaCoordinatorState
 import FlotillaProto
 import FlotillaTransport
+import FlotillaWire
 import SwiftProtobuf
 
 /// Worker requests (PROTOCOL.md §11.3). A worker speaks only for the worker
@@ -65,29 +66,77 @@ extension CoordinatorService {
     }
 
     func progress(_ report: Flotilla_V1_ProgressReport, peer: PeerInfo) async throws -> Flotilla_V1_ReportAck {
-        let total = try await checkReporter(jobID: report.jobID, token: report.token, peer: peer)
-        if let problem = FieldLimits.progressProblem(report, jobTotal: total) { throw FlotillaError(.invalidArgument, problem) }
-        return try await core.propose([.progress(report, at: await core.now())])[0].reportAck
+        try await reportBatch([.progress(report)], peer: peer)[0].get()
     }
 
     func checkpoint(_ report: Flotilla_V1_CheckpointReport, peer: PeerInfo) async throws -> Flotilla_V1_ReportAck {
-        let total = try await checkReporter(jobID: report.checkpoint.jobID, token: report.token, peer: peer)
-        if let problem = FieldLimits.checkpointProblem(report, jobTotal: total) { throw FlotillaError(.invalidArgument, problem) }
-        return try await core.propose([.checkpoint(report, at: await core.now())])[0].reportAck
+        try await reportBatch([.checkpoint(report)], peer: peer)[0].get()
     }
 
     func result(_ result: Flotilla_V1_AttemptResult, peer: PeerInfo) async throws -> Flotilla_V1_ReportAck {
-        let total = try await checkReporter(jobID: result.jobID, token: result.token, peer: peer)
-        if let problem = FieldLimits.resultProblem(result, jobTotal: total) { throw FlotillaError(.invalidArgument, problem) }
-        let command = Flotilla_V1_Command.finish(result, checkpointUnusable: result.checkpointUnusable, at: await core.now())
-        let outcome = try await core.propose([command])[0]
-        if outcome.isAccepted, !outcome.duplicate {
-            logger.info("attempt finished", metadata: [
-                "flotilla.job": "\(result.jobID)", "flotilla.attempt": "\(result.token.attempt)",
-                "flotilla.state": "\(result.state)", "flotilla.step": "\(result.step)",
-            ])
+        try await reportBatch([.result(result)], peer: peer)[0].get()
+    }
+
+    /// At most this many reports in one `ReportBatch` (PROTOCOL.md §7.3); the
+    /// transport counts them before decoding (`MessageKind.repeatedLimit`).
+    static let maxBatchReports = MessageKind.reportBatch.repeatedLimit?.max ?? 64
+
+    func reportBatch(_ batch: Flotilla_V1_ReportBatch, peer: PeerInfo) async throws -> Flotilla_V1_ReportBatchAck {
+        guard !batch.reports.isEmpty else { throw FlotillaError(.invalidArgument, "ReportBatch.reports is empty") }
+        guard batch.reports.count <= Self.maxBatchReports else {
+            throw FlotillaError(.invalidArgument, "ReportBatch holds \(batch.reports.count) reports; at most \(Self.maxBatchReports)")
         }
-        return outcome.reportAck
+        var reports: [Flotilla_V1_WorkerReport.OneOf_Report] = []
+        for (position, report) in batch.reports.enumerated() {
+            guard let one = report.report else {
+                throw FlotillaError(.invalidArgument, "ReportBatch.reports[\(position)] holds no report")
+            }
+            reports.append(one)
+        }
+        var response = Flotilla_V1_ReportBatchAck()
+        response.acks = try await reportBatch(reports, peer: peer).map { answer in
+            switch answer {
+            case .success(let ack): return ack
+            case .failure(let error):
+                var ack = Flotilla_V1_ReportAck()
+                ack.error = error.proto
+                return ack
+            }
+        }
+        return response
+    }
+
+    /// Checks every report (its sender, its fields) in one read of the state, and
+    /// proposes the valid ones in one append: one sync however many there are. Each
+    /// is fenced by its own token when applied. The answers are in `reports` order.
+    private func reportBatch(_ reports: [Flotilla_V1_WorkerReport.OneOf_Report],
+                             peer: PeerInfo) async throws -> [Result<Flotilla_V1_ReportAck, FlotillaError>] {
+        let worker = peer.identity.name
+        let checks = await core.read { state in reports.map { ReportCheck.problem(with: $0, from: worker, in: state) } }
+        let at = await core.now()
+        var answers = [Result<Flotilla_V1_ReportAck, FlotillaError>](
+            repeating: .failure(FlotillaError(.internal, "report not answered")), count: reports.count)
+        var commands: [Flotilla_V1_Command] = []
+        var positions: [Int] = []
+        for (position, (report, problem)) in zip(reports, checks).enumerated() {
+            if let problem {
+                answers[position] = .failure(problem)
+                continue
+            }
+            commands.append(ReportCheck.command(for: report, at: at))
+            positions.append(position)
+        }
+        let outcomes = try await core.propose(commands)
+        for (position, outcome) in zip(positions, outcomes) {
+            answers[position] = .success(outcome.reportAck)
+            if case .result(let result) = reports[position], outcome.isAccepted, !outcome.duplicate {
+                logger.info("attempt finished", metadata: [
+                    "flotilla.job": "\(result.jobID)", "flotilla.attempt": "\(result.token.attempt)",
+                    "flotilla.state": "\(result.state)", "flotilla.step": "\(result.step)",
+                ])
+            }
+        }
+        return answers
     }
 
     func drainNotice(_ notice: Flotilla_V1_DrainNotice, peer: PeerInfo) async throws -> Flotilla_V1_Ack {
@@ -107,23 +156,5 @@ extension CoordinatorService {
             throw FlotillaError(.permissionDenied, "worker \(id) is \(worker.name), not \(peer.identity.name)")
         }
         return worker
-    }
-
-    /// A report about an attempt must come from the worker that attempt was
-    /// given to; fencing (in the state machine) handles stale tokens. Returns the
-    /// job's known total of steps (0: unknown), which no report may pass.
-    @discardableResult
-    private func checkReporter(jobID: String, token: Flotilla_V1_FencingToken, peer: PeerInfo) async throws -> UInt64 {
-        guard jobID.utf8.count <= FieldLimits.maxJobIDBytes else {
-            throw FlotillaError(.invalidArgument, "job id is longer than \(FieldLimits.maxJobIDBytes) bytes")
-        }
-        guard let job = await core.read({ $0.job(JobID(jobID)) }) else { return 0 }
-        guard let attempt = job.attempts.first(where: { $0.token == FencingToken(token) }),
-              let worker = await core.read({ $0.worker(attempt.workerID) }) else { return job.totalSteps }
-        guard worker.name == peer.identity.name else {
-            throw FlotillaError(.permissionDenied,
-                                "attempt \(token.attempt) of job \(jobID) belongs to worker \(worker.name), not \(peer.identity.name)")
-        }
-        return job.totalSteps
     }
 }

@@ -21,4 +21,14 @@ public enum ProcessFacts {
         else { throw ChildProcessError("no VmRSS for process \(pid)") }
         return value
     }
+
+    /// User plus system CPU time the process has used, in seconds (/proc/PID/stat, at 100 ticks a second).
+    public static func cpuSeconds(_ pid: pid_t) throws -> Double {
+        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        // Fields after the command name's closing parenthesis; utime and stime are the 12th and 13th.
+        guard let rest = stat.split(separator: ")").last?.split(separator: " "), rest.count > 13,
+              let user = Double(rest[11]), let system = Double(rest[12])
+        else { throw ChildProcessError("no CPU times for process \(pid)") }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
 }

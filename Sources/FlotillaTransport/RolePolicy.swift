@@ -14,9 +14,9 @@ public enum RolePolicy {
         case .ping, .streamCancel:
             return Set(NodeRole.allCases)
         case .registerWorkerRequest, .heartbeatRequest, .subscribeDirectivesRequest,
-            .progressReport, .checkpointReport, .attemptResult, .drainNotice:
+            .progressReport, .checkpointReport, .attemptResult, .reportBatch, .drainNotice:
             return [.worker]
-        case .submitJobRequest, .getJobRequest, .listJobsRequest, .watchJobRequest, .cancelJobRequest:
+        case .submitJobRequest, .submitJobsRequest, .getJobRequest, .listJobsRequest, .watchJobRequest, .cancelJobRequest:
             return jobSenders
         case .clusterStatusRequest, .listWorkersRequest, .drainWorkerRequest, .listBreakersRequest,
             .breakerActionRequest, .setTenantRequest, .drillRequest, .listDrillsRequest, .getDrillRequest, .listRegionsRequest:

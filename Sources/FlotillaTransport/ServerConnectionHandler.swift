@@ -212,6 +212,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                 return
             }
         }
+        if let problem = frame.payload.withUnsafeReadableBytes({ frame.kind.repeatedLimitProblem(in: $0) }) {
+            if !oneWay { fail(context: context, FlotillaError(.invalidArgument, problem), correlationID: frame.correlationID) }
+            return
+        }
         let envelope: Envelope
         do {
             envelope = try Envelope(frame: frame)

@@ -32,9 +32,12 @@ public enum MessageKind: UInt16, Sendable, CaseIterable {
     case attemptResult = 108
     case reportAck = 109
     case drainNotice = 110
+    case reportBatch = 111
+    case reportBatchAck = 112
     case runningAttempt = 150
     case fencingTokenForJob = 151
     case assignment = 152
+    case workerReport = 153
     // Jobs (job.proto)
     case submitJobRequest = 200
     case submitJobResponse = 201
@@ -46,9 +49,12 @@ public enum MessageKind: UInt16, Sendable, CaseIterable {
     case jobEvent = 207
     case cancelJobRequest = 208
     case cancelJobResponse = 209
+    case submitJobsRequest = 210
+    case submitJobsResponse = 211
     case jobSpec = 250
     case attemptInfo = 251
     case job = 252
+    case submitJobResult = 253
     // Administration (admin.proto)
     case clusterStatusRequest = 300
     case clusterStatusResponse = 301
@@ -116,11 +122,17 @@ public enum MessageKind: UInt16, Sendable, CaseIterable {
         case .attemptResult: return Flotilla_V1_AttemptResult.self
         case .reportAck: return Flotilla_V1_ReportAck.self
         case .drainNotice: return Flotilla_V1_DrainNotice.self
+        case .reportBatch: return Flotilla_V1_ReportBatch.self
+        case .reportBatchAck: return Flotilla_V1_ReportBatchAck.self
+        case .workerReport: return Flotilla_V1_WorkerReport.self
         case .runningAttempt: return Flotilla_V1_RunningAttempt.self
         case .fencingTokenForJob: return Flotilla_V1_FencingTokenForJob.self
         case .assignment: return Flotilla_V1_Assignment.self
         case .submitJobRequest: return Flotilla_V1_SubmitJobRequest.self
         case .submitJobResponse: return Flotilla_V1_SubmitJobResponse.self
+        case .submitJobsRequest: return Flotilla_V1_SubmitJobsRequest.self
+        case .submitJobsResponse: return Flotilla_V1_SubmitJobsResponse.self
+        case .submitJobResult: return Flotilla_V1_SubmitJobResult.self
         case .getJobRequest: return Flotilla_V1_GetJobRequest.self
         case .getJobResponse: return Flotilla_V1_GetJobResponse.self
         case .listJobsRequest: return Flotilla_V1_ListJobsRequest.self

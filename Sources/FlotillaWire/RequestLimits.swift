@@ -18,6 +18,12 @@ extension MessageKind {
         // A job spec's params (64 × 4 KiB) and labels; a registration's GPUs, models, labels.
         case .submitJobRequest, .registerWorkerRequest:
             return 1 << 20
+        // Up to 1,000 specs (`repeatedLimit`), a few hundred bytes each in practice.
+        case .submitJobsRequest:
+            return 2 << 20
+        // Up to 64 reports (`repeatedLimit`); a result carries at most 8 KiB of error text.
+        case .reportBatch:
+            return 1 << 20
         // Consensus and region replication carry log entries and snapshots.
         default:
             return 16 << 20

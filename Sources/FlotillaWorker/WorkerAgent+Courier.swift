@@ -15,27 +15,48 @@ extension WorkerAgent {
     private func deliver(on connection: FlotillaConnection) async {
         defer {
             courierRunning = false
-            outbox.inFlight = nil
+            outbox.inFlight.removeAll()
         }
         while outbox.first != nil, session === connection {
             await drillHold()
-            guard let entry = outbox.first, session === connection else { break }
-            outbox.inFlight = entry.id
-            let answer: WorkerCore.ReportAnswer
-            do {
-                let envelope = try await connection.request(entry.report.message, timeout: .milliseconds(requestTimeout.milliseconds))
-                answer = .answered(envelope.message(as: Flotilla_V1_ReportAck.self))
-            } catch {
-                let failure = error as? FlotillaError ?? FlotillaError(.internal, "\(error)")
-                answer = .failed(failure, connectionAlive: connection.isActive)
+            let entries = outbox.nextBatch
+            guard !entries.isEmpty, session === connection else { break }
+            outbox.inFlight = Set(entries.map(\.id))
+            let answers = await send(entries, on: connection)
+            outbox.inFlight.removeAll()
+            // In order: a verdict that ends the session leaves the rest queued, to be
+            // sent again (a report the coordinator already has is a duplicate, accepted).
+            for (entry, answer) in zip(entries, answers) {
+                let verdict = WorkerCore.verdict(on: answer, isProgress: entry.report.isProgress,
+                                                 refusals: outbox.refusals(of: entry.id))
+                guard await carryOut(verdict, for: entry) else { return }
             }
-            outbox.inFlight = nil
-            let verdict = WorkerCore.verdict(on: answer, isProgress: entry.report.isProgress,
-                                             refusals: outbox.refusals(of: entry.id))
-            guard await carryOut(verdict, for: entry) else { return }
         }
         // The outbox is empty: a shutdown waiting for its last report can finish now.
         workChanged()
+    }
+
+    /// One answer per entry: a lone report as its own request, several in one
+    /// `ReportBatch` (one log sync at the coordinator for all of them).
+    private func send(_ entries: [Outbox.Entry], on connection: FlotillaConnection) async -> [WorkerCore.ReportAnswer] {
+        do {
+            if entries.count == 1 {
+                let envelope = try await connection.request(entries[0].report.message, timeout: .milliseconds(requestTimeout.milliseconds))
+                return [.answered(envelope.message(as: Flotilla_V1_ReportAck.self))]
+            }
+            var batch = Flotilla_V1_ReportBatch()
+            batch.reports = entries.compactMap(\.report.batched)
+            let envelope = try await connection.request(batch, timeout: .milliseconds(requestTimeout.milliseconds))
+            guard let answer = envelope.message(as: Flotilla_V1_ReportBatchAck.self), answer.acks.count == entries.count else {
+                throw FlotillaError(.unavailable, "a ReportBatch of \(entries.count) was not answered one ack per report")
+            }
+            return answer.acks.map { ack -> WorkerCore.ReportAnswer in
+                ack.hasError ? .failed(FlotillaError(ack.error), connectionAlive: true) : .answered(ack)
+            }
+        } catch {
+            let failure = error as? FlotillaError ?? FlotillaError(.internal, "\(error)")
+            return Array(repeating: .failed(failure, connectionAlive: connection.isActive), count: entries.count)
+        }
     }
 
     /// Carries out one verdict; false stops the courier until the next session.

@@ -7,17 +7,20 @@ import FlotillaTransport
 import Foundation
 import NIOConcurrencyHelpers
 
-/// End to end through real processes: one coordinator (durable log on) and 8
-/// workers over mutual TLS. Prints zero-step jobs/s (submit → assign →
-/// complete), submit-acknowledgement latency at half that rate, and the
-/// coordinator's memory per connected worker with 1,000 worker connections.
+/// End to end through real processes: one coordinator (durable log on, the
+/// default 200 ms scheduler tick) and 8 workers over mutual TLS. Prints
+/// zero-step jobs/s (submit → assign → complete) with one job per request and
+/// with `SubmitJobsRequest` batches, log syncs per job, submit-acknowledgement
+/// latency at half the one-per-request rate, and the coordinator's memory per
+/// connected worker with 1,000 worker connections.
 struct ClusterBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster", abstract: "Jobs per second, submit latency and memory per worker, end to end.")
 
-    @Option(help: "Zero-step jobs submitted for the throughput case.") var jobs = 4_000
+    @Option(help: "Zero-step jobs submitted for each throughput case.") var jobs = 4_000
+    @Option(help: "Specs per SubmitJobsRequest in the batched case (at most 1,000).") var batchSize = 500
     @Option(help: "Seconds of paced submissions for the latency case.") var latencySeconds: Double = 8
-    @Option(help: "Worker connections for the memory case.") var workerConnections = 1_000
+    @Option(help: "Worker connections for the memory and CPU case (measured at 1,000 and at this many).") var workerConnections = 10_000
     @Option(help: "Seconds the idle workers heartbeat (every 5 s each) for the log-entries case.") var livenessSeconds: Double = 15
 
     func measure() async throws {
@@ -30,7 +33,9 @@ struct ClusterBench: ParsableCommand {
 
         // Throughput and latency: coordinator + 8 workers of 8 GPUs serving a zero-step model.
         let port = try freeLoopbackPort()
-        let coordinator = try Self.startCoordinator(bin: bin, pki: pki, directory: directory, name: "throughput", port: port)
+        let httpPort = try freeLoopbackPort()
+        let coordinator = try Self.startCoordinator(bin: bin, pki: pki, directory: directory, name: "throughput", port: port,
+                                                    httpPort: httpPort)
         children.append(coordinator)
         try await coordinator.waitForOutput("coordinator serving", timeout: .seconds(30))
         for index in 1...8 {
@@ -41,8 +46,16 @@ struct ClusterBench: ParsableCommand {
         try await Self.waitForWorkers(8, admin)
         let clients = try await (0..<16).asyncMap { _ in try await Self.connect(pki: pki, role: .client, name: "bench", port: port) }
 
+        var syncs = try await Self.logSyncs(httpPort: httpPort)
         let rate = try await throughput(clients: clients, admin: admin)
-        print(String(format: "end to end: %d zero-step jobs, 8 workers, mutual TLS, fsync'd log: %.0f jobs/s", jobs, rate))
+        var syncsNow = try await Self.logSyncs(httpPort: httpPort)
+        print(String(format: "end to end, one job per request: %d zero-step jobs, 8 workers, mutual TLS, fsync'd log: %.0f jobs/s, %.3f log syncs per job",
+                     jobs, rate, Double(syncsNow - syncs) / Double(jobs)))
+        syncs = syncsNow
+        let batched = try await batchedThroughput(clients: Array(clients.prefix(4)), admin: admin)
+        syncsNow = try await Self.logSyncs(httpPort: httpPort)
+        print(String(format: "end to end, batched: %d zero-step jobs in SubmitJobsRequests of %d from 4 clients: %.0f jobs/s, %.3f log syncs per job",
+                     jobs, batchSize, batched, Double(syncsNow - syncs) / Double(jobs)))
         let (p50, p99, achieved) = try await latency(clients: clients, rate: rate / 2)
         print(String(format: "submit acknowledgement at %.0f submits/s (half load): p50 %.2f ms, p99 %.2f ms", achieved, p50, p99))
         for client in clients { await client.close() }
@@ -50,7 +63,9 @@ struct ClusterBench: ParsableCommand {
         for child in children { await child.stop() }
         children.removeAll()
 
-        // Memory: a fresh coordinator, then 1,000 registered workers with directive streams.
+        guard workerConnections > 0 else { return }
+        // Memory: a fresh coordinator, then registered workers with directive streams,
+        // measured at 1,000 and at `workerConnections`.
         let memoryPort = try freeLoopbackPort()
         let bare = try Self.startCoordinator(bin: bin, pki: pki, directory: directory, name: "memory", port: memoryPort)
         children.append(bare)
@@ -61,6 +76,7 @@ struct ClusterBench: ParsableCommand {
         var streams: [Task<Void, Never>] = []
         let heartbeats = NIOLockedValueBox(0)
         var beaters: [Task<Void, Never>] = []
+        let measureAt = Set([min(1_000, workerConnections), workerConnections])
         for index in 0..<workerConnections {
             let name = "mem-worker-\(index)"
             let connection = try await Self.connect(pki: pki, role: .worker, name: name, port: memoryPort)
@@ -80,27 +96,31 @@ struct ClusterBench: ParsableCommand {
             streams.append(Task { do { for try await _ in stream {} } catch {} })
             beaters.append(Self.heartbeating(connection, workerID: response.workerID, counting: heartbeats))
             connections.append(connection)
+            if measureAt.contains(index + 1) {
+                try await Task.sleep(for: .seconds(1))
+                let after = try Self.residentKiB(bare.pid)
+                print(String(format: "coordinator memory: %d KiB idle, %d KiB with %d workers connected: %.1f KiB per worker connection",
+                             before, after, index + 1, Double(after - before) / Double(index + 1)))
+            }
         }
-        try await Task.sleep(for: .seconds(1))
-        let after = try Self.residentKiB(bare.pid)
-        let perWorker = Double(after - before) / Double(workerConnections)
-        print(String(format: "coordinator memory: %d KiB idle, %d KiB with %d workers connected: %.1f KiB per worker connection",
-                     before, after, workerConnections, perWorker))
 
-        // Liveness off the log: every worker heartbeats every 5 s from its registration on
-        // (see `heartbeating`); count the log entries over a window once all are connected.
+        // Liveness off the log, and the coordinator's CPU: every worker heartbeats every
+        // 5 s from its registration on (see `heartbeating`); count the log entries and the
+        // coordinator's CPU time over a window once all are connected.
         let memoryAdmin = try await Self.connect(pki: pki, role: .admin, name: "bench-admin", port: memoryPort)
         try await Task.sleep(for: .seconds(2))
         let indexBefore = try await Self.commitIndex(memoryAdmin)
         let beatsBefore = heartbeats.withLockedValue { $0 }
+        let cpuBefore = try ProcessFacts.cpuSeconds(bare.pid)
         let started = ContinuousClock.now
         try await Task.sleep(for: .milliseconds(Int64(livenessSeconds * 1_000)))
+        let cpu = try ProcessFacts.cpuSeconds(bare.pid) - cpuBefore
         let entries = try await Self.commitIndex(memoryAdmin) - indexBefore
         let beats = heartbeats.withLockedValue { $0 } - beatsBefore
         let elapsed = Self.seconds(ContinuousClock.now - started)
         for beater in beaters { beater.cancel() }
-        print(String(format: "liveness: %d idle workers heartbeating every 5 s, %.1f s: %d heartbeats, %d log entries (%.2f entries/s)",
-                     workerConnections, elapsed, beats, entries, Double(entries) / elapsed))
+        print(String(format: "liveness: %d idle workers heartbeating every 5 s, %.1f s: %d heartbeats, %d log entries (%.2f entries/s); coordinator CPU %.1f %% of one core",
+                     workerConnections, elapsed, beats, entries, Double(entries) / elapsed, 100 * cpu / elapsed))
         await memoryAdmin.close()
         for stream in streams { stream.cancel() }
         for connection in connections { await connection.close() }
@@ -149,6 +169,48 @@ struct ClusterBench: ParsableCommand {
         return Double(total) / Self.seconds(ContinuousClock.now - start)
     }
 
+    /// Submits `jobs` zero-step jobs in batches of `batchSize`, each client one batch at a
+    /// time; the rate counts until the last of them ended.
+    private func batchedThroughput(clients: [FlotillaConnection], admin: FlotillaConnection) async throws -> Double {
+        let before = try await admin.request(Flotilla_V1_ClusterStatusRequest(), expecting: Flotilla_V1_ClusterStatusResponse.self)
+        let finishedBefore = before.jobsSucceeded + before.jobsFailed
+        let size = max(1, min(batchSize, 1_000))
+        let batches = (jobs + size - 1) / size
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, client) in clients.enumerated() {
+                group.addTask {
+                    for batch in stride(from: index, to: batches, by: clients.count) {
+                        var request = Flotilla_V1_SubmitJobsRequest()
+                        let first = batch * size
+                        request.specs = (first..<min(first + size, jobs)).map { Self.submission("b-\($0)").spec }
+                        let answer = try await client.request(request, expecting: Flotilla_V1_SubmitJobsResponse.self)
+                        if let refused = answer.results.first(where: \.hasError) {
+                            throw ValidationError("a batched job was refused: \(refused.error.message)")
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        while true {
+            let status = try await admin.request(Flotilla_V1_ClusterStatusRequest(), expecting: Flotilla_V1_ClusterStatusResponse.self)
+            if status.jobsSucceeded + status.jobsFailed >= finishedBefore + UInt64(jobs) { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return Double(jobs) / Self.seconds(ContinuousClock.now - start)
+    }
+
+    /// The coordinator's `flotilla_log_fsyncs` gauge, from its /metrics.
+    static func logSyncs(httpPort: Int) async throws -> UInt64 {
+        let (_, body) = try await httpGet(port: httpPort, path: "/metrics")
+        guard let line = body.split(separator: "\n").first(where: { $0.hasPrefix("flotilla_log_fsyncs ") }),
+              let value = Double(line.split(separator: " ").last ?? "") else {
+            throw ValidationError("the coordinator's /metrics has no flotilla_log_fsyncs")
+        }
+        return UInt64(value)
+    }
+
     /// Paced submissions at `rate` per second across the clients; acknowledgement latencies in ms.
     private func latency(clients: [FlotillaConnection], rate: Double) async throws -> (Double, Double, Double) {
         let interval = Double(clients.count) / rate
@@ -190,16 +252,16 @@ struct ClusterBench: ParsableCommand {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
-    static func startCoordinator(bin: URL, pki: TestPKI, directory: TemporaryDirectory, name: String, port: Int) throws -> ChildProcess {
+    static func startCoordinator(bin: URL, pki: TestPKI, directory: TemporaryDirectory, name: String, port: Int,
+                                 httpPort: Int? = nil) throws -> ChildProcess {
         let tls = try pki.node(.coordinator, "coordinator-1")
         let config = """
             name: coordinator-1
             cluster: bench
             listen: 127.0.0.1:\(port)
-            http_listen: 127.0.0.1:\(try freeLoopbackPort())
+            http_listen: 127.0.0.1:\(try httpPort ?? freeLoopbackPort())
             data_dir: \(directory.appending("coordinator-\(name)").path)
             tls: {cert: \(tls.certificate.path), key: \(tls.privateKey.path), ca: \(tls.caCertificate.path)}
-            scheduler: {tick: 5ms}
             """
         let path = directory.appending("coordinator-\(name).yaml")
         try config.write(to: path, atomically: true, encoding: .utf8)

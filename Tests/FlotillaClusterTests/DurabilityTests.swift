@@ -17,7 +17,11 @@ extension ProcessClusterTests {
         actor Acknowledged {
             var jobs: [String: String] = [:]
             var attempted = Set<String>()
+            /// Batches sent whose answer never came (the coordinator died first).
+            var lost: [[String]] = []
             func attempt(_ key: String) { attempted.insert(key) }
+            func unanswered(_ keys: [String]) { lost.append(keys) }
+            func clearLost() { lost.removeAll() }
             func record(_ key: String, _ id: String) { jobs[key] = id }
         }
 
@@ -37,6 +41,11 @@ extension ProcessClusterTests {
                             for submitter in 0..<8 {
                                 group.addTask {
                                     let connection = try await cluster.admin()
+                                    // Half the submitters send batches: each result is acknowledged
+                                    // on its own, and the batch the kill cut off is sent again.
+                                    if submitter % 2 == 1 {
+                                        return try await submitBatches(round: round, submitter: submitter, via: connection, into: acknowledged)
+                                    }
                                     var n = 0
                                     while true {
                                         let key = "r\(round)-s\(submitter)-\(n)"
@@ -99,6 +108,29 @@ extension ProcessClusterTests {
             }
         }
 
+        /// Batches of 25 until the coordinator dies; the batch whose answer never came is
+        /// resent to the restarted one with the same keys by `checkAcknowledged`'s sweep.
+        private func submitBatches(round: Int, submitter: Int, via connection: FlotillaConnection,
+                                   into acknowledged: Acknowledged) async throws {
+            var n = 0
+            while true {
+                var request = Flotilla_V1_SubmitJobsRequest()
+                let keys = (0..<25).map { "r\(round)-b\(submitter)-\(n + $0)" }
+                n += keys.count
+                request.specs = keys.map { ClusterHarness.spec(model: "sdxl", key: $0) }
+                for key in keys { await acknowledged.attempt(key) }
+                guard let answer = try? await connection.request(request, expecting: Flotilla_V1_SubmitJobsResponse.self) else {
+                    await acknowledged.unanswered(keys)
+                    return
+                }
+                #expect(answer.results.count == keys.count)
+                for (key, result) in zip(keys, answer.results) {
+                    #expect(!result.hasError, "\(key): \(result.error.message)")
+                    await acknowledged.record(key, result.jobID)
+                }
+            }
+        }
+
         /// Registers a worker (over the protocol, no process) so that the model is known.
         private func registerModelServer(_ cluster: ClusterHarness) async throws {
             let worker = try await cluster.connect(.worker, "model-server")
@@ -117,6 +149,16 @@ extension ProcessClusterTests {
         private func checkAcknowledged(_ acknowledged: Acknowledged, _ cluster: ClusterHarness, seed: UInt64? = nil) async throws {
             let replay = seed.map { " (replay: FLOTILLA_DURABILITY_SEED=\($0))" } ?? ""
             let connection = try await cluster.admin()
+            // A batch whose acknowledgement never came, resent with the same keys: each of
+            // its jobs exists once, whether or not the first sending reached the log.
+            for keys in await acknowledged.lost {
+                var request = Flotilla_V1_SubmitJobsRequest()
+                request.specs = keys.map { ClusterHarness.spec(model: "sdxl", key: $0) }
+                let answer = try await connection.request(request, expecting: Flotilla_V1_SubmitJobsResponse.self)
+                #expect(answer.results.count == keys.count && answer.results.allSatisfy { !$0.hasError && !$0.jobID.isEmpty })
+                for (key, result) in zip(keys, answer.results) { await acknowledged.record(key, result.jobID) }
+            }
+            await acknowledged.clearLost()
             let jobs = await acknowledged.jobs
             for (key, id) in jobs {
                 let answer = try await cluster.submit(ClusterHarness.spec(model: "sdxl", key: key), via: connection)

@@ -159,5 +159,71 @@ extension ProcessClusterTests {
                 #expect(try await cluster.job(job.id, via: client).step == 3)
             }
         }
+
+        /// A ReportBatch is answered report by report, in order: an invalid one gets the
+        /// error it would have got alone and the others still apply, each fenced by its
+        /// own token; another worker's report in the batch is PERMISSION_DENIED.
+        @Test func aReportBatchIsAnsweredReportByReport() async throws {
+            try await ClusterHarness.withCluster { cluster in
+                try await cluster.startCoordinator()
+                let worker = try await cluster.connect(.worker, "w1")
+                let registered = try await worker.request(CoordinatorBadInputTests.registration("w1", gpus: 2),
+                                                          expecting: Flotilla_V1_RegisterWorkerResponse.self)
+                var subscribe = Flotilla_V1_SubscribeDirectivesRequest()
+                subscribe.workerID = registered.workerID
+                var directives = worker.stream(subscribe).makeAsyncIterator()
+                let client = try await cluster.connect(.client, "alice")
+                let first = try await cluster.submit(ClusterHarness.spec(model: "sdxl", steps: 10, key: "one"), via: client).job
+                let one = try #require(try await Self.assignment(from: &directives, for: first.id))
+                let other = try await cluster.submit(ClusterHarness.spec(model: "sdxl", steps: 10, key: "two"), via: client).job
+                let two = try #require(try await Self.assignment(from: &directives, for: other.id))
+
+                func progress(_ job: String, _ token: Flotilla_V1_FencingToken, step: UInt64) -> Flotilla_V1_WorkerReport {
+                    Flotilla_V1_WorkerReport.with {
+                        $0.progress = Flotilla_V1_ProgressReport.with { $0.jobID = job; $0.token = token; $0.state = .running; $0.step = step }
+                    }
+                }
+                var stale = two.token
+                stale.attempt += 7
+                var batch = Flotilla_V1_ReportBatch()
+                batch.reports = [
+                    progress(first.id, one.token, step: 4),
+                    progress(first.id, one.token, step: 11),     // past the job's 10 steps
+                    progress(other.id, stale, step: 2),          // a token the job never issued
+                    Flotilla_V1_WorkerReport.with {
+                        $0.result = Flotilla_V1_AttemptResult.with { $0.jobID = other.id; $0.token = two.token; $0.state = .succeeded; $0.step = 10 }
+                    },
+                ]
+                let answer = try await worker.request(batch, expecting: Flotilla_V1_ReportBatchAck.self)
+                try #require(answer.acks.count == 4)
+                #expect(answer.acks[0].accepted && !answer.acks[0].hasError)
+                #expect(answer.acks[1].error.code == .invalidArgument && answer.acks[1].error.message.contains("past the job's 10 steps"))
+                #expect(!answer.acks[2].accepted && !answer.acks[2].hasError, "\(answer.acks[2])")
+                #expect(answer.acks[3].accepted, "\(answer.acks[3])")
+                #expect(try await cluster.job(first.id, via: client).step == 4)
+                #expect(try await cluster.job(other.id, via: client).state == .succeeded)
+
+                // Another worker may not report for w1's attempt, batched or not.
+                let intruder = try await cluster.connect(.worker, "w2")
+                _ = try await intruder.request(CoordinatorBadInputTests.registration("w2", gpus: 1),
+                                               expecting: Flotilla_V1_RegisterWorkerResponse.self)
+                var theirs = Flotilla_V1_ReportBatch()
+                theirs.reports = [progress(first.id, one.token, step: 5), progress(first.id, one.token, step: 6)]
+                let refused = try await intruder.request(theirs, expecting: Flotilla_V1_ReportBatchAck.self)
+                #expect(refused.acks.count == 2 && refused.acks.allSatisfy { $0.error.code == .permissionDenied })
+                #expect(try await cluster.job(first.id, via: client).step == 4)
+
+                // An empty batch, and one past 64 reports (counted before decoding), are refused whole.
+                for reports in [[Flotilla_V1_WorkerReport](), Array(repeating: progress(first.id, one.token, step: 5), count: 65)] {
+                    var bad = Flotilla_V1_ReportBatch()
+                    bad.reports = reports
+                    let error = await Self.invalid { _ = try await worker.request(bad, expecting: Flotilla_V1_ReportBatchAck.self) }
+                    #expect(error?.code == .invalidArgument, "\(reports.count) reports: \(String(describing: error))")
+                }
+                // Clients may not send worker reports.
+                let denied = await Self.invalid { _ = try await client.request(batch, expecting: Flotilla_V1_ReportBatchAck.self) }
+                #expect(denied?.code == .permissionDenied)
+            }
+        }
     }
 }

@@ -71,6 +71,17 @@ enum SampleMessages {
         $0.resumedFromStep = 20
         $0.error = "worker lost"
     }
+    static let submitJobResult = Flotilla_V1_SubmitJobResult.with {
+        $0.jobID = "job-000124"
+        $0.state = .queued
+        $0.duplicate = true
+        $0.error = Flotilla_V1_Error.with {
+            $0.code = .resourceExhausted
+            $0.message = "tenant acme has 10 jobs queued"
+            $0.retryAfterMs = 500
+        }
+    }
+
     static let job = Flotilla_V1_Job.with {
         $0.id = "job-000123"
         $0.spec = spec
@@ -258,6 +269,22 @@ enum SampleMessages {
                 $0.stopAttempt = true
                 $0.message = "superseded"
             }
+        case .workerReport:
+            return Flotilla_V1_WorkerReport.with { $0.checkpoint = Flotilla_V1_CheckpointReport.with { $0.token = token; $0.checkpoint = checkpoint } }
+        case .reportBatch:
+            return Flotilla_V1_ReportBatch.with {
+                $0.reports = [
+                    Flotilla_V1_WorkerReport.with { $0.progress = Flotilla_V1_ProgressReport.with { $0.jobID = "job-000123"; $0.token = token; $0.step = 31 } },
+                    Flotilla_V1_WorkerReport.with { $0.result = Flotilla_V1_AttemptResult.with { $0.jobID = "job-000123"; $0.token = token; $0.state = .succeeded; $0.step = 50 } },
+                ]
+            }
+        case .reportBatchAck:
+            return Flotilla_V1_ReportBatchAck.with {
+                $0.acks = [
+                    Flotilla_V1_ReportAck.with { $0.accepted = true },
+                    Flotilla_V1_ReportAck.with { $0.error = Flotilla_V1_Error.with { $0.code = .invalidArgument; $0.message = "step 60 is past total_steps 50" } },
+                ]
+            }
         case .drainNotice:
             return Flotilla_V1_DrainNotice.with {
                 $0.workerID = "w-1"
@@ -272,6 +299,14 @@ enum SampleMessages {
                 $0.job = job
                 $0.duplicate = true
             }
+        case .submitJobsRequest:
+            return Flotilla_V1_SubmitJobsRequest.with {
+                $0.specs = [spec, spec]
+                $0.specs[1].idempotencyKey = "batch-2"
+            }
+        case .submitJobsResponse:
+            return Flotilla_V1_SubmitJobsResponse.with { $0.results = [submitJobResult, submitJobResult] }
+        case .submitJobResult: return submitJobResult
         case .getJobRequest: return Flotilla_V1_GetJobRequest.with { $0.jobID = "job-000123" }
         case .getJobResponse: return Flotilla_V1_GetJobResponse.with { $0.job = job }
         case .listJobsRequest:

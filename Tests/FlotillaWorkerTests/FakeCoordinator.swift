@@ -12,7 +12,31 @@ final class FakeCoordinator: FlotillaService {
     /// Jobs whose reports are answered with stop_attempt = true.
     let refusedJobs = Locked<Set<String>>([])
 
+    /// How many reports each ReportBatch held, in arrival order.
+    let batchSizes = Locked<[Int]>([])
+
     func handle(_ request: InboundRequest) async -> ServiceReply {
+        // A batch is recorded as the reports it holds, so tests see every report either way.
+        if let batch = request.message as? Flotilla_V1_ReportBatch {
+            batchSizes.withLock { $0.append(batch.reports.count) }
+            var answer = Flotilla_V1_ReportBatchAck()
+            for report in batch.reports {
+                switch report.report {
+                case .progress(let progress)?:
+                    received.withLock { $0.append(progress) }
+                    answer.acks.append(ack(progress.jobID))
+                case .checkpoint(let checkpoint)?:
+                    received.withLock { $0.append(checkpoint) }
+                    answer.acks.append(ack(checkpoint.checkpoint.jobID))
+                case .result(let result)?:
+                    received.withLock { $0.append(result) }
+                    answer.acks.append(ack(result.jobID))
+                case nil:
+                    answer.acks.append(Flotilla_V1_ReportAck())
+                }
+            }
+            return .message(answer)
+        }
         received.withLock { $0.append(request.message) }
         switch request.message {
         case is Flotilla_V1_RegisterWorkerRequest:

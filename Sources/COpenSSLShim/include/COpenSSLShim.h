@@ -17,6 +17,7 @@ int flotilla_TLS1_2_VERSION(void);
 int flotilla_TLS1_3_VERSION(void);
 long flotilla_SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER(void);
 long flotilla_SSL_MODE_ENABLE_PARTIAL_WRITE(void);
+long flotilla_SSL_MODE_RELEASE_BUFFERS(void);
 // sk_GENERAL_NAME_* are macros over the generic OPENSSL_sk_* functions.
 int flotilla_sk_GENERAL_NAME_num(const GENERAL_NAMES *names);
 const GENERAL_NAME *flotilla_sk_GENERAL_NAME_value(const GENERAL_NAMES *names, int index);

@@ -3,18 +3,26 @@ import FlotillaProto
 import Foundation
 
 /// `flotillactl jobs submit`: queues a job and prints its id; `--wait` follows it to the end.
+/// `--file` submits a file of specs instead, in batches (`SubmitJobsFile`).
 struct SubmitJob: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "submit",
-        abstract: "Submit a job and print its id.",
+        abstract: "Submit a job (or a file of them, --file) and print its id.",
         discussion: JSONOutput.help
             + " The document is a SubmitJobResponse; with --wait, each JobEvent follows on its own line."
-            + " Exit status with --wait: 0 only if the job SUCCEEDED.")
+            + " Exit status with --wait: 0 only if the job SUCCEEDED."
+            + " With --file, each line of the file is a JobSpec in JSON (e.g. {\"model\": \"sdxl\", \"gpuCount\": 2});"
+            + " they go in SubmitJobsRequests of up to 1,000, each printed as its job id (--json: each SubmitJobsResponse)."
+            + " A line without an idempotencyKey gets one from the file's contents and its line number, so submitting"
+            + " the same file again makes no job twice. Exit status 1 if any spec was refused.")
 
     @OptionGroup(title: "Connection Options") var connection: ConnectionOptions
 
-    @Option(name: .long, help: "Model to run (required).")
-    var model: String
+    @Option(name: .long, help: "Model to run (required unless --file).")
+    var model: String?
+
+    @Option(name: .long, help: ArgumentHelp("Submit every JobSpec of this JSON-lines file, in batches.", valueName: "path"))
+    var file: String?
 
     @Option(name: .long, help: "GPUs, all on one worker.")
     var gpus: UInt32 = 1
@@ -59,6 +67,13 @@ struct SubmitJob: AsyncParsableCommand {
     var wait = false
 
     func validate() throws {
+        if file != nil {
+            guard model == nil, !wait, idempotencyKey == nil else {
+                throw ValidationError("--file takes the specs from the file: give no --model, --idempotency-key or --wait")
+            }
+            return
+        }
+        guard let model else { throw ValidationError("--model is required (or --file)") }
         guard !model.isEmpty else { throw ValidationError("--model must not be empty") }
         guard gpus > 0 else { throw ValidationError("--gpus must be at least 1") }
         _ = try KeyValueArgument.dictionary(params, option: "--param")
@@ -68,7 +83,7 @@ struct SubmitJob: AsyncParsableCommand {
     var spec: Flotilla_V1_JobSpec {
         get throws {
             var spec = Flotilla_V1_JobSpec()
-            spec.model = model
+            spec.model = model ?? ""
             spec.gpuCount = gpus
             spec.gpuType = gpuType ?? ""
             spec.tier = tier.proto
@@ -85,6 +100,7 @@ struct SubmitJob: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let file { return try await SubmitJobsFile(path: file, json: json).run(connection) }
         var request = Flotilla_V1_SubmitJobRequest()
         request.spec = try spec
         try await ClusterSession.with(connection) { session in
