@@ -114,8 +114,8 @@ actor CoordinatorCore {
     /// Makes `commands` durable, applies them, and returns what each did (in
     /// order). Throws UNAVAILABLE when the log cannot be written.
     func propose(_ commands: [Flotilla_V1_Command]) async throws -> [CommandOutcome] {
-        guard !commands.isEmpty else { return [] }
         if let failure { throw FlotillaError(.unavailable, "the coordinator's log failed (\(failure)); restart it") }
+        guard !commands.isEmpty else { return [] }
         let payloads = try commands.map { try LogEntryRecord(index: 0, term: term, command: $0).payload() }
         let first = nextIndex
         nextIndex += UInt64(commands.count)
@@ -150,15 +150,19 @@ actor CoordinatorCore {
         guard !snapshotting, state.lastAppliedIndex >= snapshotIndex + snapshotEvery else { return }
         snapshotting = true
         let snapshot = state
-        Task { await self.saveSnapshot(snapshot) }
+        // Serialized off the actor: with tens of thousands of jobs it takes tens of
+        // milliseconds, which every request would otherwise wait out.
+        Task.detached { [self] in
+            let bytes = Result { try snapshot.snapshotBytes() }
+            await self.saveSnapshot(index: snapshot.lastAppliedIndex, term: snapshot.lastAppliedTerm, bytes)
+        }
     }
 
-    private func saveSnapshot(_ snapshot: CoordinatorState) async {
+    private func saveSnapshot(index: UInt64, term: UInt64, _ bytes: Result<[UInt8], any Error>) async {
         defer { snapshotting = false }
         do {
-            try await log.saveSnapshot(index: snapshot.lastAppliedIndex, term: snapshot.lastAppliedTerm,
-                                       data: try snapshot.snapshotBytes())
-            snapshotIndex = snapshot.lastAppliedIndex
+            try await log.saveSnapshot(index: index, term: term, data: try bytes.get())
+            snapshotIndex = index
             logger.info("snapshot saved", metadata: ["flotilla.log.snapshot_index": "\(snapshotIndex)"])
         } catch {
             logger.error("snapshot failed", metadata: ["error": "\(error)"])

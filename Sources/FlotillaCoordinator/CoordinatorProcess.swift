@@ -110,8 +110,15 @@ public final class CoordinatorProcess: Service, Sendable {
         var retention = configuration.retention
         if retention.jobTTLMs > 0 { retention.everyMs = min(retention.everyMs, retention.jobTTLMs) }
         var lastPrunedAt: UInt64?
+        var lastRound = Duration.zero
         for await _ in wakeup.rounds {
             if Task.isCancelled { break }
+            // A round walks the queue: rest as long as the last one took before the
+            // next, so planning takes at most half the core actor however many events
+            // arrive, and the events of the rest share one round.
+            try? await Task.sleep(for: lastRound)
+            let roundStarted = ContinuousClock.now
+            defer { lastRound = min(ContinuousClock.now - roundStarted, tick) }
             await core.sampleScaling(scaling)
             var commands = await core.plan(with: planner)
             if let prune = await core.retentionCommand(retention, lastPrunedAt: lastPrunedAt) {

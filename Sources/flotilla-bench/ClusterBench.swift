@@ -47,12 +47,12 @@ struct ClusterBench: ParsableCommand {
         let clients = try await (0..<16).asyncMap { _ in try await Self.connect(pki: pki, role: .client, name: "bench", port: port) }
 
         var syncs = try await Self.logSyncs(httpPort: httpPort)
-        let rate = try await throughput(clients: clients, admin: admin)
+        let rate = try await throughput(clients: clients, httpPort: httpPort)
         var syncsNow = try await Self.logSyncs(httpPort: httpPort)
         print(String(format: "end to end, one job per request: %d zero-step jobs, 8 workers, mutual TLS, fsync'd log: %.0f jobs/s, %.3f log syncs per job",
                      jobs, rate, Double(syncsNow - syncs) / Double(jobs)))
         syncs = syncsNow
-        let batched = try await batchedThroughput(clients: Array(clients.prefix(4)), admin: admin)
+        let batched = try await batchedThroughput(clients: Array(clients.prefix(4)), httpPort: httpPort)
         syncsNow = try await Self.logSyncs(httpPort: httpPort)
         print(String(format: "end to end, batched: %d zero-step jobs in SubmitJobsRequests of %d from 4 clients: %.0f jobs/s, %.3f log syncs per job",
                      jobs, batchSize, batched, Double(syncsNow - syncs) / Double(jobs)))
@@ -147,7 +147,8 @@ struct ClusterBench: ParsableCommand {
     }
 
     /// Submits `jobs` zero-step jobs from every client at once; the rate counts until the last succeeded.
-    private func throughput(clients: [FlotillaConnection], admin: FlotillaConnection) async throws -> Double {
+    private func throughput(clients: [FlotillaConnection], httpPort: Int) async throws -> Double {
+        let finishedBefore = try await Self.finishedJobs(httpPort: httpPort)
         let start = ContinuousClock.now
         let perClient = jobs / clients.count
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -161,9 +162,7 @@ struct ClusterBench: ParsableCommand {
             try await group.waitForAll()
         }
         let total = UInt64(perClient * clients.count)
-        while true {
-            let status = try await admin.request(Flotilla_V1_ClusterStatusRequest(), expecting: Flotilla_V1_ClusterStatusResponse.self)
-            if status.jobsSucceeded + status.jobsFailed >= total { break }
+        while try await Self.finishedJobs(httpPort: httpPort) < finishedBefore + total {
             try await Task.sleep(for: .milliseconds(20))
         }
         return Double(total) / Self.seconds(ContinuousClock.now - start)
@@ -171,9 +170,8 @@ struct ClusterBench: ParsableCommand {
 
     /// Submits `jobs` zero-step jobs in batches of `batchSize`, each client one batch at a
     /// time; the rate counts until the last of them ended.
-    private func batchedThroughput(clients: [FlotillaConnection], admin: FlotillaConnection) async throws -> Double {
-        let before = try await admin.request(Flotilla_V1_ClusterStatusRequest(), expecting: Flotilla_V1_ClusterStatusResponse.self)
-        let finishedBefore = before.jobsSucceeded + before.jobsFailed
+    private func batchedThroughput(clients: [FlotillaConnection], httpPort: Int) async throws -> Double {
+        let finishedBefore = try await Self.finishedJobs(httpPort: httpPort)
         let size = max(1, min(batchSize, 1_000))
         let batches = (jobs + size - 1) / size
         let start = ContinuousClock.now
@@ -193,9 +191,7 @@ struct ClusterBench: ParsableCommand {
             }
             try await group.waitForAll()
         }
-        while true {
-            let status = try await admin.request(Flotilla_V1_ClusterStatusRequest(), expecting: Flotilla_V1_ClusterStatusResponse.self)
-            if status.jobsSucceeded + status.jobsFailed >= finishedBefore + UInt64(jobs) { break }
+        while try await Self.finishedJobs(httpPort: httpPort) < finishedBefore + UInt64(jobs) {
             try await Task.sleep(for: .milliseconds(20))
         }
         return Double(jobs) / Self.seconds(ContinuousClock.now - start)
@@ -203,12 +199,21 @@ struct ClusterBench: ParsableCommand {
 
     /// The coordinator's `flotilla_log_fsyncs` gauge, from its /metrics.
     static func logSyncs(httpPort: Int) async throws -> UInt64 {
-        let (_, body) = try await httpGet(port: httpPort, path: "/metrics")
-        guard let line = body.split(separator: "\n").first(where: { $0.hasPrefix("flotilla_log_fsyncs ") }),
-              let value = Double(line.split(separator: " ").last ?? "") else {
-            throw ValidationError("the coordinator's /metrics has no flotilla_log_fsyncs")
-        }
+        let values = try await metric("flotilla_log_fsyncs ", httpPort: httpPort)
+        guard let value = values.first else { throw ValidationError("the coordinator's /metrics has no flotilla_log_fsyncs") }
         return UInt64(value)
+    }
+
+    /// Jobs ended in any state, from /metrics: cheap to poll, where ClusterStatus
+    /// builds the scaling profile (every job) whenever the state has changed.
+    static func finishedJobs(httpPort: Int) async throws -> UInt64 {
+        UInt64(try await metric("flotilla_jobs_finished_total{", httpPort: httpPort).reduce(0, +))
+    }
+
+    /// The values of the /metrics lines starting with `prefix`.
+    static func metric(_ prefix: String, httpPort: Int) async throws -> [Double] {
+        let (_, body) = try await httpGet(port: httpPort, path: "/metrics")
+        return body.split(separator: "\n").filter { $0.hasPrefix(prefix) }.compactMap { Double($0.split(separator: " ").last ?? "") }
     }
 
     /// Paced submissions at `rate` per second across the clients; acknowledgement latencies in ms.
