@@ -29,7 +29,7 @@ echo "# ray: ./run_ray.sh w1 w2 ($RUNS runs of $JOBS tasks)"
   | tee "$out/ray.txt"
 
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else print v[int((NR + 1) / 2)] }'; }
-figure() { grep "$1" "$out/flotilla.txt" | sed -E "s/.*$2.*/\1/" | median; }
+figure() { grep "$1" "$out/flotilla.txt" | sed -E "s#.*$2.*#\1#" | median; }
 single=$(figure "one job per request" ': ([0-9.]+) jobs/s')
 batched=$(figure "batched" ': ([0-9.]+) jobs/s')
 p99=$(figure "submit acknowledgement" 'p99 ([0-9.]+) ms')

@@ -16,10 +16,11 @@ extension CoordinatorState {
 
     /// Terminal jobs that ended at or after `time`, oldest-ended first: from
     /// the retention index, so a recent window costs what it holds.
-    public func terminalJobs(endedSince time: UInt64) -> [Job] {
+    /// `latest`: at most that many, those that ended last.
+    public func terminalJobs(endedSince time: UInt64, latest: Int = .max) -> [Job] {
         let ended = jobsByID.terminalByEnd
         let first = JobTable.lowerBound(JobTable.EndKey(endedAt: time, sequence: 0), in: ended)
-        return ended[first...].compactMap { jobsByID.job(sequence: $0.sequence) }
+        return ended[first...].suffix(latest).compactMap { jobsByID.job(sequence: $0.sequence) }
     }
 
     /// A job retention removed (within the `RemovedJobs` window).

@@ -18,6 +18,9 @@ import FlotillaProto
 ///   `endedAt` for later ones. The p99 is over attempts started in the last
 ///   `p99WindowMs` (10 minutes, start included), by nearest rank (the smallest
 ///   wait that at least 99 % of the waits do not exceed); 0 when none started.
+///   Of the jobs that ended, only the `p99RecentEndedJobs` that ended last are
+///   looked at: a coordinator finishing thousands of jobs a second would
+///   otherwise walk all of them on every sample, while every request waits.
 /// * GPUs count on workers that are READY or DRAINING; allocated GPUs are the
 ///   worker's allocations. GPU types are grouped without regard to case and
 ///   shown as first seen (workers in registration order, then queued jobs).
@@ -89,6 +92,8 @@ public struct ScalingSignals: Hashable, Sendable {
     public static let anyGPUType = "any"
     /// The p99 queue wait looks at attempts started this long before `now`.
     public static let p99WindowMs: UInt64 = 10 * 60 * 1000
+    /// At most this many ended jobs (the latest) count towards the p99 queue wait.
+    public static let p99RecentEndedJobs = 2_000
     /// The tiers a queue exists for, highest first.
     public static let tierOrder: [Flotilla_V1_Tier] = [.premium, .standard, .free]
 
@@ -230,7 +235,7 @@ extension ScalingSignals {
             // Attempts that may still be in the window at `now` or later. A job
             // that started one then is queued, running, or ended since then.
             let recent = requeued + state.runningJobs
-                + state.terminalJobs(endedSince: now.saturatingSubtract(p99WindowMs))
+                + state.terminalJobs(endedSince: now.saturatingSubtract(p99WindowMs), latest: p99RecentEndedJobs)
             for job in recent {
                 guard let last = job.attempts.last, now.saturatingSubtract(last.startedAt) <= p99WindowMs else { continue }
                 for (position, attempt) in job.attempts.enumerated().reversed() {

@@ -73,11 +73,13 @@ struct SchedulingRound {
     }
 
     mutating func run() {
-        var candidates = state.queuedJobs.compactMap(candidate)
+        let candidates = state.queuedJobs.compactMap(candidate)
         // Premium below its weighted share goes first (and may preempt); a job
-        // waiting past the reservation threshold next (and may reserve).
-        candidates = urgentPass(candidates)
-        fairSharePass(candidates)
+        // waiting past the reservation threshold next (and may reserve). The
+        // passes pass positions in `candidates` along, not copies: a round may
+        // look at every queued job, and a job is a large value.
+        let rest = urgentPass(candidates)
+        fairSharePass(candidates, rest)
     }
 
     // MARK: - Eligibility and order
@@ -105,15 +107,17 @@ struct SchedulingRound {
         return UInt64(gpusByTier[.premium] ?? 0) * weights < UInt64(total) * policy.weight(of: .premium)
     }
 
-    mutating func urgentPass(_ candidates: [Candidate]) -> [Candidate] {
+    /// The positions of the candidates it left for the fair-share pass.
+    mutating func urgentPass(_ candidates: [Candidate]) -> [Int] {
         let premiumFirst = policy.preemption.enabled && premiumBelowShare
-        var rest: [Candidate] = []
-        for candidate in candidates {
+        var rest: [Int] = []
+        rest.reserveCapacity(candidates.count)
+        for (position, candidate) in candidates.enumerated() {
             let job = candidate.job
             let starving = policy.reserveAfterMs > 0 && now.saturatingSubtract(job.queuedSince) >= policy.reserveAfterMs
             let premium = premiumFirst && job.spec.tier == .premium
             guard premium || starving else {
-                rest.append(candidate)
+                rest.append(position)
                 continue
             }
             if place(candidate) { continue }
@@ -123,27 +127,29 @@ struct SchedulingRound {
         return rest
     }
 
-    /// One tenant's candidates of one tier, oldest first.
+    /// One tenant's candidates of one tier, oldest first (positions in the round's candidates).
     struct TenantLane {
         var tenant: String
-        var candidates: [Candidate]
+        var candidates: [Int]
         var head = 0
         var isEmpty: Bool { head >= candidates.count }
     }
 
     /// Tiers by start tag, tenants by GPUs held, each tenant's jobs in order.
-    mutating func fairSharePass(_ candidates: [Candidate]) {
+    /// `order`: the positions in `candidates` to consider, in queue order.
+    mutating func fairSharePass(_ candidates: [Candidate], _ order: [Int]) {
         var lanes: [[TenantLane]] = [[], [], []]
         var laneIndex: [[String: Int]] = [[:], [:], [:]]
         var remainingByRank = [0, 0, 0]
-        for candidate in candidates {
+        for position in order {
+            let candidate = candidates[position]
             let rank = candidate.tier.rank
             remainingByRank[rank] += 1
             if let index = laneIndex[rank][candidate.job.tenant] {
-                lanes[rank][index].candidates.append(candidate)
+                lanes[rank][index].candidates.append(position)
             } else {
                 laneIndex[rank][candidate.job.tenant] = lanes[rank].count
-                lanes[rank].append(TenantLane(tenant: candidate.job.tenant, candidates: [candidate]))
+                lanes[rank].append(TenantLane(tenant: candidate.job.tenant, candidates: [position]))
             }
         }
         while capacity.freeTotal > 0 {
@@ -157,13 +163,13 @@ struct SchedulingRound {
             for (index, lane) in lanes[rank].enumerated() where !lane.isEmpty {
                 if chosen >= 0 {
                     let best = lanes[rank][chosen]
-                    let a = (gpusByTenant[lane.tenant] ?? 0, lane.candidates[lane.head].job.sequence)
-                    let b = (gpusByTenant[best.tenant] ?? 0, best.candidates[best.head].job.sequence)
+                    let a = (gpusByTenant[lane.tenant] ?? 0, candidates[lane.candidates[lane.head]].job.sequence)
+                    let b = (gpusByTenant[best.tenant] ?? 0, candidates[best.candidates[best.head]].job.sequence)
                     if a >= b { continue }
                 }
                 chosen = index
             }
-            let candidate = lanes[rank][chosen].candidates[lanes[rank][chosen].head]
+            let candidate = candidates[lanes[rank][chosen].candidates[lanes[rank][chosen].head]]
             lanes[rank][chosen].head += 1
             remainingByRank[rank] -= 1
             _ = place(candidate)

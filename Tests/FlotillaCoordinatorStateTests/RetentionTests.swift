@@ -22,6 +22,15 @@ import Testing
         return (cluster, ended, queued, running)
     }
 
+    @Test func terminalJobsEndedSinceATimeOldestFirstAndTheLatestFew() {
+        let (cluster, ended, _, _) = Self.cluster()
+        let start = cluster.now - 3_000
+        #expect(cluster.state.terminalJobs(endedSince: start).map(\.id) == ended)
+        #expect(cluster.state.terminalJobs(endedSince: start + 1).map(\.id) == Array(ended.suffix(2)))
+        #expect(cluster.state.terminalJobs(endedSince: start, latest: 2).map(\.id) == Array(ended.suffix(2)))
+        #expect(cluster.state.terminalJobs(endedSince: start, latest: 0).isEmpty)
+    }
+
     @Test func removesTerminalJobsEndedBeforeTheCutoffOnly() {
         var (cluster, ended, queued, running) = Self.cluster()
         let start = cluster.now - 3_000
