@@ -52,12 +52,7 @@ extension CoordinatorService {
 
     func heartbeat(_ request: Flotilla_V1_HeartbeatRequest, peer: PeerInfo) async throws -> Flotilla_V1_HeartbeatResponse {
         if let problem = FieldLimits.heartbeatProblem(request) { throw FlotillaError(.invalidArgument, problem) }
-        let worker = try await ownWorker(request.workerID, peer: peer)
-        var response = Flotilla_V1_HeartbeatResponse()
-        response.stop = try await core.heartbeat(request)
-        await core.sawStale(response.stop, listed: request.running)
-        response.drain = (await core.read({ $0.worker(worker.id)?.drain })?.byOperator) ?? false
-        return response
+        return try await core.heartbeat(request, from: peer.identity.name)
     }
 
     func subscribe(_ request: Flotilla_V1_SubscribeDirectivesRequest, peer: PeerInfo) async throws -> AsyncThrowingStream<any SwiftProtobuf.Message, any Error> {
@@ -149,11 +144,14 @@ extension CoordinatorService {
 
     /// The worker `id` names, if it is the one the peer's certificate names.
     private func ownWorker(_ id: String, peer: PeerInfo) async throws -> Worker {
-        guard let worker = await core.read({ $0.worker(WorkerID(id)) }) else {
-            throw FlotillaError(.notFound, "no worker \(id); register again")
-        }
-        guard worker.name == peer.identity.name else {
-            throw FlotillaError(.permissionDenied, "worker \(id) is \(worker.name), not \(peer.identity.name)")
+        try Self.own(await core.read({ $0.worker(WorkerID(id)) }), id: id, by: peer.identity.name)
+    }
+
+    /// `worker` (the one `id` names), if it exists and is `name`'s.
+    static func own(_ worker: Worker?, id: String, by name: String) throws -> Worker {
+        guard let worker else { throw FlotillaError(.notFound, "no worker \(id); register again") }
+        guard worker.name == name else {
+            throw FlotillaError(.permissionDenied, "worker \(id) is \(worker.name), not \(name)")
         }
         return worker
     }

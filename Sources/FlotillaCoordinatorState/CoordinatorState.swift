@@ -146,6 +146,9 @@ extension CoordinatorState {
 
     public func queuedJobCount(tenant: String) -> Int { queue.countByTenant[tenant] ?? 0 }
 
+    /// Jobs waiting in the queue, of every tier and tenant.
+    public var queuedJobCount: Int { queue.count }
+
     /// Queued jobs whose spec asks for `tier` (before aging).
     public func queuedJobCount(tier: Flotilla_V1_Tier) -> Int { queue.countByTier[tier] ?? 0 }
 }

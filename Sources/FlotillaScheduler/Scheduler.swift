@@ -35,11 +35,13 @@ public struct Scheduler: PlacementPolicy {
         return commands(for: decide(state, on: workers, now: now), now: now)
     }
 
-    /// Whether a round could propose anything: a GPU is free, or a queued
+    /// Whether a round could propose anything: a job is queued, and a GPU is free or a queued
     /// premium job may preempt (premium below its weighted share, as the round
     /// judges it). Else the planner's every tick would walk the whole queue to
     /// decide nothing (reservations are not proposed). Costs the running jobs.
     func mayAct(_ state: CoordinatorState, on workers: [Worker]) -> Bool {
+        // Nothing queued, nothing to place (a round would still size up every worker).
+        guard state.queuedJobCount > 0 else { return false }
         if workers.contains(where: { $0.allocations.count < $0.gpus.count }) { return true }
         guard policy.preemption.enabled, state.queuedJobCount(tier: .premium) > 0 else { return false }
         let total = workers.reduce(0) { $0 + $1.gpus.count }

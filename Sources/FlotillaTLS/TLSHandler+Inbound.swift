@@ -28,6 +28,10 @@ extension TLSHandler {
             context.read()
         }
         deliveredSinceReadComplete = false
+        // Everything read went up: give the scratch buffer (16 KiB or more) back rather
+        // than hold it while the connection idles. A coordinator holds thousands of
+        // connections that carry one small heartbeat every few seconds.
+        if readScratch.readableBytes == 0, readScratch.capacity > 0 { readScratch = ByteBuffer() }
         context.fireChannelReadComplete()
     }
 
