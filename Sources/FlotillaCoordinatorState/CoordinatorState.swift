@@ -103,6 +103,9 @@ extension CoordinatorState {
     /// QUEUED jobs, in queue (submission) order.
     public var queuedJobs: [Job] { queue.entries.compactMap { jobsByID[$0.jobID] } }
 
+    /// The queue in order, without the jobs themselves (cheap to walk).
+    public var queueEntries: [QueueEntry] { queue.entries }
+
     /// Jobs with a live attempt, in submission order (found through the
     /// workers' allocations, so the cost does not grow with finished jobs).
     public var runningJobs: [Job] {

@@ -1,5 +1,19 @@
 import FlotillaProto
 
+/// What the scheduler reads of a queued job before it needs the job itself: enough
+/// to put it in its tier and tenant's lane, and to tell whether it waited too long.
+/// A queued job's attempts do not change while it waits, so `queuedSince` (the
+/// job's, when it was queued) holds until it leaves the queue.
+public struct QueueEntry: Hashable, Sendable {
+    public var sequence: UInt64
+    public var jobID: JobID
+    public var tenant: String
+    /// The spec's tier, before aging.
+    public var tier: Flotilla_V1_Tier
+    public var submittedAt: UInt64
+    public var queuedSince: UInt64
+}
+
 /// The QUEUED jobs in submission order. A requeued job (lost worker, retry)
 /// goes back to its original place rather than to the back: it was not the
 /// job's fault, and it keeps FIFO fair.
@@ -10,12 +24,7 @@ struct JobQueue: Hashable, Sendable {
     /// Queued jobs per spec tier: whether a round may preempt with no GPU free.
     private(set) var countByTier: [Flotilla_V1_Tier: Int] = [:]
 
-    struct Entry: Hashable, Sendable {
-        var sequence: UInt64
-        var jobID: JobID
-        var tenant: String
-        var tier: Flotilla_V1_Tier
-    }
+    typealias Entry = QueueEntry
 
     var count: Int { entries.count }
     var jobIDs: [JobID] { entries.map(\.jobID) }
@@ -23,7 +32,8 @@ struct JobQueue: Hashable, Sendable {
     mutating func insert(_ job: Job) {
         let position = firstPosition(notBefore: job.sequence)
         if position < entries.count, entries[position].sequence == job.sequence { return }
-        entries.insert(Entry(sequence: job.sequence, jobID: job.id, tenant: job.tenant, tier: job.spec.tier), at: position)
+        entries.insert(Entry(sequence: job.sequence, jobID: job.id, tenant: job.tenant, tier: job.spec.tier,
+                             submittedAt: job.submittedAt, queuedSince: job.queuedSince), at: position)
         countByTenant[job.tenant, default: 0] += 1
         countByTier[job.spec.tier, default: 0] += 1
     }

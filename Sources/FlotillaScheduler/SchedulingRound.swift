@@ -9,6 +9,9 @@ struct SchedulingRound {
     let now: UInt64
     var capacity: CapacityView
     var decision = SchedulingDecision()
+    /// The queue as the round found it, and the candidates made of it so far (by position).
+    private var entries: [QueueEntry] = []
+    private var candidates: [Int: Candidate?] = [:]
 
     private var virtualTime: UInt64
     private var pass: [Flotilla_V1_Tier: UInt64]
@@ -73,13 +76,14 @@ struct SchedulingRound {
     }
 
     mutating func run() {
-        let candidates = state.queuedJobs.compactMap(candidate)
+        entries = state.queueEntries
         // Premium below its weighted share goes first (and may preempt); a job
-        // waiting past the reservation threshold next (and may reserve). The
-        // passes pass positions in `candidates` along, not copies: a round may
-        // look at every queued job, and a job is a large value.
-        let rest = urgentPass(candidates)
-        fairSharePass(candidates, rest)
+        // waiting past the reservation threshold next (and may reserve). Both
+        // passes work on queue positions and look at a job itself (a large
+        // value) only when it is reached: a round of a long queue with few free
+        // GPUs walks the queue's entries and a few jobs, not every job.
+        let rest = urgentPass()
+        fairSharePass(rest)
     }
 
     // MARK: - Eligibility and order
@@ -91,11 +95,25 @@ struct SchedulingRound {
         }
         let models = state.admittedModels(for: job.spec, at: now)
         guard !models.isEmpty else { return nil }
-        var rank = job.spec.tier.rank
+        return Candidate(job: job, models: models, tier: .ranked(rank(of: job.spec.tier, submittedAt: job.submittedAt)))
+    }
+
+    /// The queued job at `position` as a candidate, or nil while it may not start
+    /// (retry backoff, no admitted model); made once per round.
+    mutating func candidate(at position: Int) -> Candidate? {
+        if let made = candidates[position] { return made }
+        let made = state.job(entries[position].jobID).flatMap(candidate)
+        candidates[position] = made
+        return made
+    }
+
+    /// A tier's rank after aging: one step up per `agingIntervalMs` waited.
+    func rank(of tier: Flotilla_V1_Tier, submittedAt: UInt64) -> Int {
+        var rank = tier.rank
         if policy.agingIntervalMs > 0 {
-            rank -= Int(min(UInt64(rank), now.saturatingSubtract(job.submittedAt) / policy.agingIntervalMs))
+            rank -= Int(min(UInt64(rank), now.saturatingSubtract(submittedAt) / policy.agingIntervalMs))
         }
-        return Candidate(job: job, models: models, tier: .ranked(rank))
+        return rank
     }
 
     /// The tier whose next start has the smallest tag (start-time fair queuing).
@@ -107,19 +125,19 @@ struct SchedulingRound {
         return UInt64(gpusByTier[.premium] ?? 0) * weights < UInt64(total) * policy.weight(of: .premium)
     }
 
-    /// The positions of the candidates it left for the fair-share pass.
-    mutating func urgentPass(_ candidates: [Candidate]) -> [Int] {
+    /// The queue positions it left for the fair-share pass.
+    mutating func urgentPass() -> [Int] {
         let premiumFirst = policy.preemption.enabled && premiumBelowShare
         var rest: [Int] = []
-        rest.reserveCapacity(candidates.count)
-        for (position, candidate) in candidates.enumerated() {
-            let job = candidate.job
-            let starving = policy.reserveAfterMs > 0 && now.saturatingSubtract(job.queuedSince) >= policy.reserveAfterMs
-            let premium = premiumFirst && job.spec.tier == .premium
+        rest.reserveCapacity(entries.count)
+        for (position, entry) in entries.enumerated() {
+            let starving = policy.reserveAfterMs > 0 && now.saturatingSubtract(entry.queuedSince) >= policy.reserveAfterMs
+            let premium = premiumFirst && entry.tier == .premium
             guard premium || starving else {
                 rest.append(position)
                 continue
             }
+            guard let candidate = candidate(at: position) else { continue }
             if place(candidate) { continue }
             if premium, makeRoom(for: candidate) { continue }
             if starving { reserve(for: candidate) }
@@ -127,30 +145,35 @@ struct SchedulingRound {
         return rest
     }
 
-    /// One tenant's candidates of one tier, oldest first (positions in the round's candidates).
+    /// One tenant's queued jobs of one tier, oldest first (queue positions).
     struct TenantLane {
         var tenant: String
-        var candidates: [Int]
+        var positions: [Int]
         var head = 0
-        var isEmpty: Bool { head >= candidates.count }
+        var isEmpty: Bool { head >= positions.count }
     }
 
     /// Tiers by start tag, tenants by GPUs held, each tenant's jobs in order.
-    /// `order`: the positions in `candidates` to consider, in queue order.
-    mutating func fairSharePass(_ candidates: [Candidate], _ order: [Int]) {
+    /// `order`: the queue positions to consider, in queue order.
+    mutating func fairSharePass(_ order: [Int]) {
         var lanes: [[TenantLane]] = [[], [], []]
         var laneIndex: [[String: Int]] = [[:], [:], [:]]
         var remainingByRank = [0, 0, 0]
         for position in order {
-            let candidate = candidates[position]
-            let rank = candidate.tier.rank
+            let entry = entries[position]
+            let rank = rank(of: entry.tier, submittedAt: entry.submittedAt)
             remainingByRank[rank] += 1
-            if let index = laneIndex[rank][candidate.job.tenant] {
-                lanes[rank][index].candidates.append(position)
+            if let index = laneIndex[rank][entry.tenant] {
+                lanes[rank][index].positions.append(position)
             } else {
-                laneIndex[rank][candidate.job.tenant] = lanes[rank].count
-                lanes[rank].append(TenantLane(tenant: candidate.job.tenant, candidates: [position]))
+                laneIndex[rank][entry.tenant] = lanes[rank].count
+                lanes[rank].append(TenantLane(tenant: entry.tenant, positions: [position]))
             }
+        }
+        // Every lane's head is a job that may start (the others are passed over as
+        // if they were not queued): the choices below compare heads.
+        for rank in 0..<3 {
+            for index in lanes[rank].indices { settle(&lanes[rank][index], &remainingByRank[rank]) }
         }
         while capacity.freeTotal > 0 {
             var chosenRank: Int?
@@ -163,16 +186,26 @@ struct SchedulingRound {
             for (index, lane) in lanes[rank].enumerated() where !lane.isEmpty {
                 if chosen >= 0 {
                     let best = lanes[rank][chosen]
-                    let a = (gpusByTenant[lane.tenant] ?? 0, candidates[lane.candidates[lane.head]].job.sequence)
-                    let b = (gpusByTenant[best.tenant] ?? 0, candidates[best.candidates[best.head]].job.sequence)
+                    let a = (gpusByTenant[lane.tenant] ?? 0, entries[lane.positions[lane.head]].sequence)
+                    let b = (gpusByTenant[best.tenant] ?? 0, entries[best.positions[best.head]].sequence)
                     if a >= b { continue }
                 }
                 chosen = index
             }
-            let candidate = candidates[lanes[rank][chosen].candidates[lanes[rank][chosen].head]]
+            let position = lanes[rank][chosen].positions[lanes[rank][chosen].head]
             lanes[rank][chosen].head += 1
             remainingByRank[rank] -= 1
+            settle(&lanes[rank][chosen], &remainingByRank[rank])
+            guard let candidate = candidate(at: position) else { continue }
             _ = place(candidate)
+        }
+    }
+
+    /// Moves the lane's head past jobs that may not start now.
+    private mutating func settle(_ lane: inout TenantLane, _ remaining: inout Int) {
+        while !lane.isEmpty, candidate(at: lane.positions[lane.head]) == nil {
+            lane.head += 1
+            remaining -= 1
         }
     }
 
