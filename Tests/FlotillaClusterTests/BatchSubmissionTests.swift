@@ -124,7 +124,7 @@ extension ProcessClusterTests {
                 let first = try await runProcess(productURL("flotillactl"), arguments: arguments, timeout: .seconds(30))
                 #expect(first.status == 0, "\(first.stdout)\n\(first.stderr)")
                 let ids = first.stdout.split(separator: "\n").map(String.init)
-                #expect(ids.count == 3 && Set(ids).count == 3, "\(first.stdout)")
+                try #require(ids.count == 3 && Set(ids).count == 3, "\(first.stdout)")
                 #expect(first.stderr.contains("3 jobs submitted, 0 already known"), "\(first.stderr)")
 
                 let second = try await runProcess(productURL("flotillactl"), arguments: arguments, timeout: .seconds(30))
