@@ -63,7 +63,9 @@ public struct CoordinatorPlanner: Sendable {
         }
 
         // Placement, on workers known to be alive: during the grace only those
-        // heard from since this leader began.
+        // heard from since this leader began. Nothing queued, nothing to place:
+        // an idle tick of a large cluster then copies no worker list.
+        guard state.queuedJobCount > 0 else { return commands }
         let eligible = state.workers.filter { worker in
             worker.acceptsWork && !unfit.contains(worker.id) && (!inGrace || lastHeard(worker) >= leaderSince)
         }
