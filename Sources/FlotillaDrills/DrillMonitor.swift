@@ -187,9 +187,10 @@ public struct DrillMonitor: Sendable {
                 job.requeueNoted = true
                 note(at: at, "job \(job.jobID) requeued (attempt \(job.attempt) ended)")
             }
-        } else if plan.profile.lasts, sighting.attempt == job.attempt, sighting.step > job.stepAtInjection,
-                  sighting.attemptState?.isLive == true {
-            // A short fault: the same attempt carries on where it was.
+        } else if plan.profile.lasts, at >= injectedAt + plan.durationMs, sighting.attempt == job.attempt,
+                  sighting.step > job.stepAtInjection, sighting.attemptState?.isLive == true {
+            // A short fault: the same attempt carries on where it was, once the fault is
+            // over. A report already on its way when the fault began is not a recovery.
             recovered(&job, sighting, at: at, resumed: job.stepAtInjection)
             note(at: at, "job \(job.jobID) progressing again on \(sighting.workerName) (attempt \(job.attempt) kept)")
         }

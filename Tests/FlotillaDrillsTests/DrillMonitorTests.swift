@@ -126,6 +126,24 @@ import Testing
         #expect(monitor.report.jobsMoved == 0)
     }
 
+    /// A report on its way when the freeze began shows the attempt a step further on:
+    /// that is not the job recovering, and the drill goes on watching until it moves.
+    @Test func progressArrivingJustAfterTheFreezeBeganIsNoRecovery() {
+        var monitor = injected(handPlan(.freezeWorker, durationMs: 4_000))
+        let inFlight = Sight.job(attempt: 1, worker: "w-1", workerName: "gpu-1", step: 41, checkpoint: 30)
+        #expect(monitor.observe(at(100, .ready, inFlight)) == .watching)
+        let requeued = Sight.job(.queued, attempt: 1, attemptState: .lost, worker: nil, workerName: "", step: 41, checkpoint: 30)
+        #expect(monitor.observe(at(2_500, .lost, requeued)) == .watching)
+        let again = Sight.job(attempt: 2, worker: "w-2", workerName: "gpu-2", step: 30, resumedFrom: 30, checkpoint: 30,
+                              startedAt: t0 + 2_600)
+        #expect(monitor.observe(at(2_700, .lost, again)) == .watching)
+        #expect(monitor.observe(at(4_500, .ready, heard: t0 + 4_200, again)) == .watching)
+        #expect(monitor.observe(at(10_000, .ready, heard: t0 + 9_800, again)) == .ended(.pass))
+        #expect(monitor.report.jobs[0].workerAfter == "gpu-2")
+        #expect(monitor.report.jobs[0].recoveryMs == 2_700)
+        #expect(monitor.report.jobsMoved == 1)
+    }
+
     @Test func corruptCheckpointPassesOnlyWithARestartFromZeroTheUserIsToldOf() {
         let plan = handPlan(.corruptCheckpoint, jobID: "job-9")
         var monitor = injected(plan)
