@@ -1,4 +1,5 @@
 import FlotillaProto
+import FlotillaWire
 import SwiftProtobuf
 
 /// Reports waiting for their answer, in the order they must reach the
@@ -93,8 +94,8 @@ struct Outbox {
 
     /// At most this many reports in one `ReportBatch`, and about this many bytes
     /// (the coordinator takes 64 and 1 MiB, PROTOCOL.md §7.3).
-    static let maxBatchReports = 64
-    static let maxBatchBytes = 768 << 10
+    static let maxBatchReports = MessageKind.reportBatch.repeatedLimit?.max ?? 64
+    static let maxBatchBytes = MessageKind.reportBatch.maxRequestPayload * 3 / 4   // room for the estimate
 
     /// What to send next, from the front: the drain notice alone (it is answered by
     /// a plain Ack), else the reports before the next drain notice, within the

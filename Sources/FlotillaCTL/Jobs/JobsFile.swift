@@ -1,4 +1,5 @@
 import FlotillaProto
+import FlotillaWire
 import Foundation
 import SwiftProtobuf
 
@@ -8,9 +9,9 @@ import SwiftProtobuf
 /// `SubmitJobsRequest`s within the protocol's limits (PROTOCOL.md §7.3). Blank
 /// lines and lines starting with `#` are skipped.
 struct JobsFile: Sendable {
-    /// The coordinator's limits: 1,000 specs and 2 MiB per request.
-    static let maxSpecsPerRequest = 1_000
-    static let maxBytesPerRequest = 2 << 20
+    /// The coordinator's limits (PROTOCOL.md §7.3): 1,000 specs and 2 MiB per request.
+    static let maxSpecsPerRequest = MessageKind.submitJobsRequest.repeatedLimit?.max ?? 1_000
+    static let maxBytesPerRequest = MessageKind.submitJobsRequest.maxRequestPayload
 
     struct Line: Sendable {
         var number: Int
