@@ -17,3 +17,9 @@ int flotilla_sk_GENERAL_NAME_num(const GENERAL_NAMES *names) { return sk_GENERAL
 const GENERAL_NAME *flotilla_sk_GENERAL_NAME_value(const GENERAL_NAMES *names, int index) { return sk_GENERAL_NAME_value(names, index); }
 void flotilla_GENERAL_NAMES_free(GENERAL_NAMES *names) { GENERAL_NAMES_free(names); }
 int flotilla_MBSTRING_ASC(void) { return MBSTRING_ASC; }
+
+size_t flotilla_BIO_mem_allocated(BIO *bio) {
+    BUF_MEM *memory = NULL;
+    if (BIO_get_mem_ptr(bio, &memory) <= 0 || memory == NULL) return 0;
+    return memory->max;
+}

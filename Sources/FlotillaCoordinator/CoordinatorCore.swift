@@ -21,7 +21,7 @@ actor CoordinatorCore {
     let name: String
     let clock: any WallClock
     let logger: Logger
-    let snapshotEvery: UInt64
+    let snapshots: SnapshotSchedule
     let metrics: CoordinatorMetrics
 
     /// Proposed and not yet applied, by index.
@@ -82,7 +82,7 @@ actor CoordinatorCore {
         self.name = configuration.name
         self.clock = clock
         self.logger = logger
-        self.snapshotEvery = configuration.snapshotEvery
+        self.snapshots = SnapshotSchedule(every: configuration.snapshotEvery)
         self.metrics = metrics
         self.nextIndex = log.lastIndex + 1
         self.durableIndex = log.lastIndex
@@ -147,7 +147,9 @@ actor CoordinatorCore {
     }
 
     private func snapshotIfDue() {
-        guard !snapshotting, state.lastAppliedIndex >= snapshotIndex + snapshotEvery else { return }
+        guard !snapshotting,
+              snapshots.isDue(lastApplied: state.lastAppliedIndex, lastSnapshot: snapshotIndex,
+                              records: state.jobCount + state.workerCount) else { return }
         snapshotting = true
         let snapshot = state
         // Serialized off the actor: with tens of thousands of jobs it takes tens of

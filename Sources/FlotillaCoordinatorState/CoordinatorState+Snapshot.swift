@@ -64,7 +64,6 @@ extension CoordinatorState {
             }
             previous = worker.sequence
             workersByID[worker.id] = worker
-            workerOrder.append(worker.id)
             workerIDsByName[worker.name] = worker.id
         }
         refreshKnownModels()

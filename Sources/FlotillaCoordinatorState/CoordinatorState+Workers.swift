@@ -18,7 +18,6 @@ extension CoordinatorState {
             id: id, sequence: index, name: registration.name, health: .alive, drain: nil, gpus: [], models: [],
             labels: [:], region: "", software: "", address: "", registeredAt: at, lastHeartbeatAt: at, allocations: [:])
         if workersByID[id] == nil {
-            workerOrder.append(id)
             workerIDsByName[registration.name] = id
         }
         worker.health = .alive

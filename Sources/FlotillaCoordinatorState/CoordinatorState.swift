@@ -18,9 +18,8 @@ public struct CoordinatorState: Hashable, Sendable {
     /// Jobs retention removed, so that asking for one says so (bounded).
     var removedJobs = RemovedJobs()
     var idempotency: [IdempotencyKey: JobID] = [:]
-    var workersByID: [WorkerID: Worker] = [:]
-    /// Registration order.
-    var workerOrder: [WorkerID] = []
+    /// In registration order (see `WorkerTable`).
+    var workersByID = WorkerTable()
     var workerIDsByName: [String: WorkerID] = [:]
     /// Derived from the workers (see `knownModels`).
     var servedModels: Set<String> = []
@@ -129,7 +128,8 @@ extension CoordinatorState {
     }
 
     /// Every worker, in registration order.
-    public var workers: [Worker] { workerOrder.compactMap { workersByID[$0] } }
+    public var workers: [Worker] { workersByID.all }
+    public var workerCount: Int { workersByID.count }
 
     public func tenant(_ name: String) -> Flotilla_V1_TenantQuota? { tenantsByName[name] }
     public var tenants: [Flotilla_V1_TenantQuota] { tenantsByName.keys.sorted().compactMap { tenantsByName[$0] } }

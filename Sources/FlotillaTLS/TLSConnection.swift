@@ -23,23 +23,20 @@ enum TLSReceived {
 /// Not thread-safe: used only on its channel's event loop.
 final class TLSConnection {
     private let ssl: OpaquePointer
-    private let networkIn: OpaquePointer
-    private let networkOut: OpaquePointer
+    private var networkIn: OpaquePointer
+    private var networkOut: OpaquePointer
 
     init(context: TLSContext, mode: TLSContext.Mode) throws {
         ssl = try context.makeSSL()
-        guard let input = BIO_new(BIO_s_mem()) else {
+        guard let input = Self.memoryBIO() else {
             SSL_free(ssl)
             throw TLSError.setupFailed("BIO_new", openSSL: OpenSSLErrorStack.drain())
         }
-        guard let output = BIO_new(BIO_s_mem()) else {
+        guard let output = Self.memoryBIO() else {
             BIO_free(input)
             SSL_free(ssl)
             throw TLSError.setupFailed("BIO_new", openSSL: OpenSSLErrorStack.drain())
         }
-        // An empty input BIO means "wait for more", never EOF: EOF is TCP's to report.
-        _ = flotilla_BIO_set_mem_eof_return(input, -1)
-        _ = flotilla_BIO_set_mem_eof_return(output, -1)
         SSL_set_bio(ssl, input, output)  // the SSL owns and frees both from here
         networkIn = input
         networkOut = output
@@ -54,6 +51,32 @@ final class TLSConnection {
     deinit {
         SSL_free(ssl)
     }
+
+    /// An empty memory BIO that means "wait for more" when drained, never EOF: EOF is TCP's to report.
+    private static func memoryBIO() -> OpaquePointer? {
+        guard let bio = BIO_new(BIO_s_mem()) else { return nil }
+        _ = flotilla_BIO_set_mem_eof_return(bio, -1)
+        return bio
+    }
+
+    /// A memory BIO keeps the largest buffer it ever needed (the handshake's certificate
+    /// flight, one big frame), so an idle connection would hold it for its whole life.
+    /// Once both BIOs are drained, ones that grew past `idleAllocation` are replaced by
+    /// empty ones (SSL_set0_* frees the old).
+    func releaseIdleBuffers() {
+        guard BIO_ctrl_pending(networkIn) == 0, BIO_ctrl_pending(networkOut) == 0 else { return }
+        if flotilla_BIO_mem_allocated(networkIn) > Self.idleAllocation, let fresh = Self.memoryBIO() {
+            SSL_set0_rbio(ssl, fresh)
+            networkIn = fresh
+        }
+        if flotilla_BIO_mem_allocated(networkOut) > Self.idleAllocation, let fresh = Self.memoryBIO() {
+            SSL_set0_wbio(ssl, fresh)
+            networkOut = fresh
+        }
+    }
+
+    /// What a drained BIO may keep: a heartbeat's records fit.
+    static let idleAllocation = 1_024
 
     /// Queues ciphertext from the network for OpenSSL to consume.
     func receive(_ ciphertext: ByteBuffer) -> TLSResult<Void> {

@@ -32,6 +32,7 @@ extension TLSHandler {
         // than hold it while the connection idles. A coordinator holds thousands of
         // connections that carry one small heartbeat every few seconds.
         if readScratch.readableBytes == 0, readScratch.capacity > 0 { readScratch = ByteBuffer() }
+        if case .active = state { connection?.releaseIdleBuffers() }
         context.fireChannelReadComplete()
     }
 

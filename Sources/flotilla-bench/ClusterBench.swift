@@ -56,8 +56,12 @@ struct ClusterBench: ParsableCommand {
         syncsNow = try await Self.logSyncs(httpPort: httpPort)
         print(String(format: "end to end, batched: %d zero-step jobs in SubmitJobsRequests of %d from 4 clients: %.0f jobs/s, %.3f log syncs per job",
                      jobs, batchSize, batched, Double(syncsNow - syncs) / Double(jobs)))
+        let bucketsBefore = try await Self.submitBuckets(httpPort: httpPort)
         let (p50, p99, achieved) = try await latency(clients: clients, rate: rate / 2)
+        let bucketsAfter = try await Self.submitBuckets(httpPort: httpPort)
         print(String(format: "submit acknowledgement at %.0f submits/s (half load): p50 %.2f ms, p99 %.2f ms", achieved, p50, p99))
+        print("  inside the coordinator (flotilla_submit_seconds, request decoded to answer produced): "
+              + Self.shares(bucketsBefore, bucketsAfter))
         for client in clients { await client.close() }
         await admin.close()
         for child in children { await child.stop() }
@@ -208,6 +212,26 @@ struct ClusterBench: ParsableCommand {
     /// builds the scaling profile (every job) whenever the state has changed.
     static func finishedJobs(httpPort: Int) async throws -> UInt64 {
         UInt64(try await metric("flotilla_jobs_finished_total{", httpPort: httpPort).reduce(0, +))
+    }
+
+    /// The coordinator's `flotilla_submit_seconds` histogram: cumulative count at each bound (seconds).
+    static func submitBuckets(httpPort: Int) async throws -> [(bound: String, count: Double)] {
+        let (_, body) = try await httpGet(port: httpPort, path: "/metrics")
+        return body.split(separator: "\n").filter { $0.hasPrefix("flotilla_submit_seconds_bucket{") }.compactMap { line in
+            guard let open = line.range(of: "le=\""), let close = line[open.upperBound...].firstIndex(of: "\""),
+                  let count = Double(line.split(separator: " ").last ?? "") else { return nil }
+            return (String(line[open.upperBound..<close]), count)
+        }
+    }
+
+    /// "n % within b" for each bound, over what happened between two readings.
+    static func shares(_ before: [(bound: String, count: Double)], _ after: [(bound: String, count: Double)]) -> String {
+        let total = (after.last?.count ?? 0) - (before.last?.count ?? 0)
+        guard total > 0, before.count == after.count else { return "no samples" }
+        return zip(before, after).filter { $0.0.bound != "+Inf" }.map { pair in
+            let bound = Double(pair.0.bound).map { $0 * 1_000 } ?? 0
+            return String(format: "%.1f %% ≤ %g ms", 100 * (pair.1.count - pair.0.count) / total, bound)
+        }.joined(separator: ", ")
     }
 
     /// The values of the /metrics lines starting with `prefix`.

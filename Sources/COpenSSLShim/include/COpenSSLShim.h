@@ -11,6 +11,8 @@ long flotilla_SSL_CTX_set_mode(SSL_CTX *ctx, long mode);
 long flotilla_SSL_CTX_set_session_cache_mode(SSL_CTX *ctx, long mode);
 int flotilla_SSL_set_tlsext_host_name(SSL *ssl, const char *name);
 long flotilla_BIO_set_mem_eof_return(BIO *bio, long value);
+// Bytes a memory BIO holds allocated (BUF_MEM.max), however little it holds now.
+size_t flotilla_BIO_mem_allocated(BIO *bio);
 void flotilla_OPENSSL_free(void *ptr);
 long flotilla_SSL_OP_NO_RENEGOTIATION(void);
 int flotilla_TLS1_2_VERSION(void);
