@@ -1,6 +1,7 @@
 import FlotillaCoordinatorState
 import FlotillaProto
 import FlotillaTransport
+import FlotillaWire
 import SwiftProtobuf
 
 /// One worker's directive stream and the connection it lives on.
@@ -10,6 +11,43 @@ struct DirectiveStream {
     let id: UInt64
     let connectionID: UInt64
     let continuation: AsyncThrowingStream<any SwiftProtobuf.Message, any Error>.Continuation
+    /// The worker subscribed with `accepts_batches`: several directives may go in one
+    /// `WorkerDirectives` frame.
+    let acceptsBatches: Bool
+
+    /// Sends `directives` in order: one frame for all where the worker accepts batches
+    /// (a planner round's assignments to it, say), else one frame each.
+    func send(_ directives: [Flotilla_V1_WorkerDirective]) {
+        if acceptsBatches, directives.count > 1 {
+            for chunk in stride(from: 0, to: directives.count, by: Self.maxBatch) {
+                var batch = Flotilla_V1_WorkerDirectives()
+                batch.directives = Array(directives[chunk..<min(chunk + Self.maxBatch, directives.count)])
+                continuation.yield(batch)
+            }
+        } else {
+            for directive in directives { continuation.yield(directive) }
+        }
+    }
+
+    static let maxBatch = MessageKind.workerDirectives.repeatedLimit?.max ?? 1_000
+}
+
+/// Directives produced while applying a batch of entries, held per worker until the
+/// batch is applied so that each worker gets them in one frame.
+struct OutgoingDirectives {
+    private var byWorker: [WorkerID: [Flotilla_V1_WorkerDirective]] = [:]
+    private var order: [WorkerID] = []
+
+    mutating func add(_ directive: Directive) {
+        if byWorker[directive.workerID] == nil { order.append(directive.workerID) }
+        byWorker[directive.workerID, default: []].append(directive.directive)
+    }
+
+    /// Everything held, worker by worker in the order they first got one; empties it.
+    mutating func take() -> [(WorkerID, [Flotilla_V1_WorkerDirective])] {
+        defer { byWorker = [:]; order = [] }
+        return order.map { ($0, byWorker[$0] ?? []) }
+    }
 }
 
 extension CoordinatorCore {
@@ -17,9 +55,7 @@ extension CoordinatorCore {
     /// events to watchers, counters.
     func deliver(_ outcome: CommandOutcome, of command: Flotilla_V1_Command) {
         if case .submitJob = command.kind, outcome.isAccepted, !outcome.duplicate { metrics.jobSubmitted() }
-        for directive in outcome.directives {
-            directiveStreams[directive.workerID]?.continuation.yield(directive.directive)
-        }
+        for directive in outcome.directives { outgoing.add(directive) }
         for change in outcome.jobChanges {
             let job = state.job(change.jobID)
             if change.stateChanged, let job, job.isTerminal { metrics.jobFinished(job.state) }
@@ -33,17 +69,25 @@ extension CoordinatorCore {
         }
     }
 
+    /// Sends the directives applying produced, one frame per worker where it accepts batches.
+    func sendOutgoingDirectives() {
+        for (workerID, directives) in outgoing.take() { directiveStreams[workerID]?.send(directives) }
+    }
+
     /// Opens the worker's directive stream, replacing an earlier one, and
     /// replays what it must still hold (PROTOCOL.md §11.3).
-    func subscribeDirectives(_ workerID: WorkerID, connectionID: UInt64) -> AsyncThrowingStream<any SwiftProtobuf.Message, any Error> {
+    func subscribeDirectives(_ workerID: WorkerID, connectionID: UInt64,
+                             acceptsBatches: Bool = false) -> AsyncThrowingStream<any SwiftProtobuf.Message, any Error> {
         let (stream, continuation) = AsyncThrowingStream<any SwiftProtobuf.Message, any Error>.makeStream()
         if let earlier = directiveStreams[workerID] {
             earlier.continuation.finish(throwing: FlotillaError(.cancelled, "a newer directive subscription replaced this one"))
         }
         nextWatcherID += 1
         let id = nextWatcherID
-        directiveStreams[workerID] = DirectiveStream(id: id, connectionID: connectionID, continuation: continuation)
-        for directive in state.outstandingDirectives(for: workerID, now: now()) { continuation.yield(directive) }
+        let subscription = DirectiveStream(id: id, connectionID: connectionID, continuation: continuation,
+                                           acceptsBatches: acceptsBatches)
+        directiveStreams[workerID] = subscription
+        subscription.send(state.outstandingDirectives(for: workerID, now: now()))
         continuation.onTermination = { [weak self] _ in
             Task { await self?.dropDirectiveStream(workerID, id: id) }
         }

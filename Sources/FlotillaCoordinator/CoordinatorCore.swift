@@ -49,6 +49,8 @@ actor CoordinatorCore {
     let wakeup = PlannerWakeup()
 
     var directiveStreams: [WorkerID: DirectiveStream] = [:]
+    /// Directives of the entries being applied, sent once they all are.
+    var outgoing = OutgoingDirectives()
     /// The connection each worker last registered on, while it is open.
     var workerConnections: [WorkerID: UInt64] = [:]
     var watchers: [JobID: [UInt64: AsyncThrowingStream<any SwiftProtobuf.Message, any Error>.Continuation]] = [:]
@@ -142,6 +144,7 @@ actor CoordinatorCore {
             deliver(outcome, of: command)
             if outcome.isAccepted, PlannerWakeup.wakes(for: command) { wakeup.wake() }
         }
+        sendOutgoingDirectives()
         metrics.applied(lastIndex: state.lastAppliedIndex, syncs: log.syncCount)
         snapshotIfDue()
     }

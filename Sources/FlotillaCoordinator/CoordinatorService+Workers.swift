@@ -57,7 +57,8 @@ extension CoordinatorService {
 
     func subscribe(_ request: Flotilla_V1_SubscribeDirectivesRequest, peer: PeerInfo) async throws -> AsyncThrowingStream<any SwiftProtobuf.Message, any Error> {
         let worker = try await ownWorker(request.workerID, peer: peer)
-        return await core.subscribeDirectives(worker.id, connectionID: peer.connectionID)
+        return await core.subscribeDirectives(worker.id, connectionID: peer.connectionID,
+                                             acceptsBatches: request.acceptsBatches)
     }
 
     func progress(_ report: Flotilla_V1_ProgressReport, peer: PeerInfo) async throws -> Flotilla_V1_ReportAck {

@@ -32,6 +32,11 @@ public struct Rejection: Error, Hashable, Sendable, CustomStringConvertible {
 public struct Directive: Hashable, Sendable {
     public var workerID: WorkerID
     public var directive: Flotilla_V1_WorkerDirective
+
+    public init(workerID: WorkerID, directive: Flotilla_V1_WorkerDirective) {
+        self.workerID = workerID
+        self.directive = directive
+    }
 }
 
 /// Something a job watcher should hear about; `CoordinatorState.jobEvent`

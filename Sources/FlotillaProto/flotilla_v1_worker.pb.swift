@@ -162,12 +162,17 @@ public nonisolated struct Flotilla_V1_HeartbeatResponse: Sendable {
 }
 
 /// Opens the server-pushed stream of WorkerDirective frames for this worker.
+/// With accepts_batches set the coordinator may also send WorkerDirectives,
+/// several directives in one frame (PROTOCOL.md §11.3); a worker that leaves
+/// it unset gets one WorkerDirective per frame, as before.
 public nonisolated struct Flotilla_V1_SubscribeDirectivesRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   public var workerID: String = String()
+
+  public var acceptsBatches: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -298,6 +303,21 @@ public nonisolated struct Flotilla_V1_WorkerDirective: @unchecked Sendable {
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// Directives for one worker produced by one log append (a planner round's
+/// assignments, say), in the order the worker must carry them out. Sent only on
+/// a stream whose subscription set accepts_batches; at most 1,000 directives.
+public nonisolated struct Flotilla_V1_WorkerDirectives: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var directives: [Flotilla_V1_WorkerDirective] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 /// A failure a drill asks the worker to play (PROTOCOL.md §14.2). It touches
@@ -892,7 +912,7 @@ nonisolated extension Flotilla_V1_HeartbeatResponse: SwiftProtobuf.Message, Swif
 
 nonisolated extension Flotilla_V1_SubscribeDirectivesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SubscribeDirectivesRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}worker_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}worker_id\0\u{3}accepts_batches\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -901,6 +921,7 @@ nonisolated extension Flotilla_V1_SubscribeDirectivesRequest: SwiftProtobuf.Mess
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.workerID) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.acceptsBatches) }()
       default: break
       }
     }
@@ -910,11 +931,15 @@ nonisolated extension Flotilla_V1_SubscribeDirectivesRequest: SwiftProtobuf.Mess
     if !self.workerID.isEmpty {
       try visitor.visitSingularStringField(value: self.workerID, fieldNumber: 1)
     }
+    if self.acceptsBatches != false {
+      try visitor.visitSingularBoolField(value: self.acceptsBatches, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Flotilla_V1_SubscribeDirectivesRequest, rhs: Flotilla_V1_SubscribeDirectivesRequest) -> Bool {
     if lhs.workerID != rhs.workerID {return false}
+    if lhs.acceptsBatches != rhs.acceptsBatches {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1149,6 +1174,36 @@ nonisolated extension Flotilla_V1_WorkerDirective: SwiftProtobuf.Message, SwiftP
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flotilla_V1_WorkerDirectives: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".WorkerDirectives"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}directives\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.directives) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.directives.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.directives, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flotilla_V1_WorkerDirectives, rhs: Flotilla_V1_WorkerDirectives) -> Bool {
+    if lhs.directives != rhs.directives {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

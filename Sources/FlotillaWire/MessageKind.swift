@@ -34,6 +34,7 @@ public enum MessageKind: UInt16, Sendable, CaseIterable {
     case drainNotice = 110
     case reportBatch = 111
     case reportBatchAck = 112
+    case workerDirectives = 113
     case runningAttempt = 150
     case fencingTokenForJob = 151
     case assignment = 152
@@ -124,6 +125,7 @@ public enum MessageKind: UInt16, Sendable, CaseIterable {
         case .drainNotice: return Flotilla_V1_DrainNotice.self
         case .reportBatch: return Flotilla_V1_ReportBatch.self
         case .reportBatchAck: return Flotilla_V1_ReportBatchAck.self
+        case .workerDirectives: return Flotilla_V1_WorkerDirectives.self
         case .workerReport: return Flotilla_V1_WorkerReport.self
         case .runningAttempt: return Flotilla_V1_RunningAttempt.self
         case .fencingTokenForJob: return Flotilla_V1_FencingTokenForJob.self

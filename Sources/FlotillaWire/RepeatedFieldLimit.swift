@@ -7,6 +7,7 @@ extension MessageKind {
         switch self {
         case .submitJobsRequest: return (field: 1, max: 1_000)
         case .reportBatch: return (field: 1, max: 64)
+        case .workerDirectives: return (field: 1, max: 1_000)
         default: return nil
         }
     }

@@ -4,6 +4,11 @@ import Logging
 
 /// What the coordinator asks for on the directive stream (PROTOCOL.md §11.3).
 extension WorkerAgent {
+    /// A `WorkerDirectives` frame: each in order, in one turn of the agent.
+    func handle(_ directives: [Flotilla_V1_WorkerDirective]) {
+        for directive in directives { handle(directive) }
+    }
+
     func handle(_ directive: Flotilla_V1_WorkerDirective) {
         if case .drill(let fault)? = directive.directive { return handleDrill(fault) }
         // A frozen worker (a drill) hears nothing, as a hung host would not.

@@ -31,6 +31,7 @@ extension WorkerAgent {
 
         var subscribe = Flotilla_V1_SubscribeDirectivesRequest()
         subscribe.workerID = response.workerID
+        subscribe.acceptsBatches = true
         let directives = connection.stream(subscribe)
         let (interrupts, interrupt) = AsyncStream<String>.makeStream()
         session = connection
@@ -138,8 +139,11 @@ extension WorkerAgent {
     /// or a newer subscription, so either way the session is over.
     private nonisolated func follow(_ directives: AsyncThrowingStream<any SwiftProtobuf.Message, any Error>) async throws -> String {
         for try await message in directives {
-            guard let directive = message as? Flotilla_V1_WorkerDirective else { continue }
-            await handle(directive)
+            if let directive = message as? Flotilla_V1_WorkerDirective {
+                await handle(directive)
+            } else if let batch = message as? Flotilla_V1_WorkerDirectives {
+                await handle(batch.directives)
+            }
         }
         return "the directive stream ended"
     }

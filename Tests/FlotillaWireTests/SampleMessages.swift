@@ -285,6 +285,15 @@ enum SampleMessages {
                     Flotilla_V1_ReportAck.with { $0.error = Flotilla_V1_Error.with { $0.code = .invalidArgument; $0.message = "step 60 is past total_steps 50" } },
                 ]
             }
+        case .workerDirectives:
+            return Flotilla_V1_WorkerDirectives.with {
+                $0.directives = [
+                    Flotilla_V1_WorkerDirective.with {
+                        $0.assign = Flotilla_V1_Assignment.with { $0.jobID = "job-000123"; $0.token = token; $0.model = "sdxl"; $0.gpuCount = 1; $0.gpuIndices = [0]; $0.steps = 50 }
+                    },
+                    Flotilla_V1_WorkerDirective.with { $0.stop = Flotilla_V1_FencingTokenForJob.with { $0.jobID = "job-000122"; $0.token = token } },
+                ]
+            }
         case .drainNotice:
             return Flotilla_V1_DrainNotice.with {
                 $0.workerID = "w-1"
