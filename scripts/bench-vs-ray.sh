@@ -33,6 +33,7 @@ figure() { grep "$1" "$out/flotilla.txt" | sed -E "s#.*$2.*#\1#" | median; }
 single=$(figure "one job per request" ': ([0-9.]+) jobs/s')
 batched=$(figure "batched" ': ([0-9.]+) jobs/s')
 p99=$(figure "submit acknowledgement" 'p99 ([0-9.]+) ms')
+sync_p99=$(figure "this disk" 'p99 ([0-9.]+) ms')
 ray=$(grep "workload=throughput stat=median" "$out/ray.txt" | sed -E 's/.*jobs_per_s=([0-9.]+).*/\1/' | tail -1)
 ray_get=$(grep "mode=get_roundtrip" "$out/ray.txt" | sed -E 's/.*p99_ms=([0-9.]+).*/\1/' | tail -1)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
@@ -43,3 +44,4 @@ echo "|---|---|---|---|"
 echo "| $JOBS zero-step jobs, batched submission (durable) | $batched jobs/s | $ray jobs/s | $(ratio "$batched" "$ray") |"
 echo "| $JOBS zero-step jobs, one per request (durable) | $single jobs/s | $ray jobs/s | $(ratio "$single" "$ray") |"
 echo "| submit ack p99 at half load (Flotilla) / ray.get round trip p99 | $p99 ms | $ray_get ms | |"
+echo "| one 300-byte append + fdatasync on this disk, p99 (the floor of a durable ack) | $sync_p99 ms | (Ray does not sync) | |"

@@ -56,6 +56,9 @@ struct ClusterBench: ParsableCommand {
         syncsNow = try await Self.logSyncs(httpPort: httpPort)
         print(String(format: "end to end, batched: %d zero-step jobs in SubmitJobsRequests of %d from 4 clients: %.0f jobs/s, %.3f log syncs per job",
                      jobs, batchSize, batched, Double(syncsNow - syncs) / Double(jobs)))
+        let floor = try SyncFloor.measure(in: directory.url.path)
+        print(String(format: "this disk: a 300-byte append + fdatasync takes p50 %.2f ms, p99 %.2f ms (2,000 alone, before the latency case)",
+                     floor.p50, floor.p99))
         let bucketsBefore = try await Self.submitBuckets(httpPort: httpPort)
         let (p50, p99, achieved) = try await latency(clients: clients, rate: rate / 2)
         let bucketsAfter = try await Self.submitBuckets(httpPort: httpPort)
