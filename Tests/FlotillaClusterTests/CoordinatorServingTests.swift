@@ -81,12 +81,13 @@ extension ProcessClusterTests {
             #expect(env.stderr.contains("FLOTILLA_SCHEDULER_TICK"), "\(env.stderr)")
         }
 
-        /// An outage shorter than the workers' self-fencing deadline (2.2 s with a 250 ms
-        /// interval and a 6 s timeout) reschedules nothing.
+        /// An outage shorter than the workers' self-fencing deadline (4.2 s with a 250 ms
+        /// interval and a 12 s timeout) reschedules nothing. The deadline leaves room for a
+        /// coordinator that takes seconds to start on a loaded machine (a 2.2 s one did not).
         @Test func aCoordinatorRestartDoesNotRescheduleRunningJobs() async throws {
             try await ClusterHarness.withCluster { cluster in
                 cluster.coordinatorSettings = ProcessClusterTests.RecoveryTests.fastHealth
-                    .merging(["health.heartbeat_timeout": "6s"]) { _, new in new }
+                    .merging(["health.heartbeat_timeout": "12s"]) { _, new in new }
                 try await cluster.startCoordinator()
                 let models = "[{name: sdxl, executor: simulated, step_duration: 100ms, checkpoint_every: 5, default_steps: 40}]"
                 try await cluster.startWorker("w1", gpus: 2, models: models)
