@@ -1,6 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// Pure, hot code the simulations run millions of steps of.
+let optimizedAlways: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "Flotilla",
     platforms: [.macOS(.v14)],
@@ -94,6 +97,13 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
+        // Raft consensus as a value (etcd-io/raft's shape): tick, step, propose, ready, advance.
+        // No I/O, no clock; randomness from a seed. The coordinator's shell does the rest.
+        // Optimized in debug builds too, so the suite's 1,000 simulated seeds take seconds.
+        .target(name: "FlotillaRaft", dependencies: ["FlotillaRandom"], swiftSettings: optimizedAlways),
+        // Seeded simulations of a Raft group over a hostile network, with the invariants checked
+        // after every step: for the tests and `flotilla-bench raft-sim`.
+        .target(name: "FlotillaRaftSimulation", dependencies: ["FlotillaRaft", "FlotillaRandom"], swiftSettings: optimizedAlways),
         // The coordinator's durable log: CRC32C-checked segments, group commit, snapshots.
         .target(
             name: "FlotillaLog",
@@ -155,7 +165,7 @@ let package = Package(
             dependencies: [
                 "FlotillaWire", "FlotillaWireFuzz", "FlotillaRandom", "FlotillaTransport", "FlotillaPKI", "FlotillaProto",
                 "FlotillaTLS", "FlotillaTestSupport",
-                "FlotillaScheduler", "FlotillaCoordinatorState",
+                "FlotillaScheduler", "FlotillaCoordinatorState", "FlotillaRaftSimulation",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -214,6 +224,12 @@ let package = Package(
         .testTarget(name: "FlotillaSchedulerTests", dependencies: ["FlotillaScheduler", "FlotillaCoordinatorState", "FlotillaProto", "FlotillaTestSupport"]),
         .testTarget(name: "FlotillaCTLTests", dependencies: ["FlotillaTestSupport", "FlotillaTransport", "FlotillaCTL", "FlotillaProto"]),
         .testTarget(name: "FlotillaConfigTests", dependencies: ["FlotillaConfig"]),
+        // Scenario scripts (testdata/*.txt) and seeded simulations of the Raft core.
+        .testTarget(
+            name: "FlotillaRaftTests",
+            dependencies: ["FlotillaRaft", "FlotillaRaftSimulation", "FlotillaRandom"],
+            exclude: ["testdata"]
+        ),
         .testTarget(
             name: "FlotillaWorkerTests",
             dependencies: ["FlotillaWorker", "FlotillaTestSupport", "FlotillaProto", "FlotillaTransport", "FlotillaConfig"]
