@@ -104,6 +104,9 @@ let package = Package(
         // Seeded simulations of a Raft group over a hostile network, with the invariants checked
         // after every step: for the tests and `flotilla-bench raft-sim`.
         .target(name: "FlotillaRaftSimulation", dependencies: ["FlotillaRaft", "FlotillaRandom"], swiftSettings: optimizedAlways),
+        // A Raft member's stable storage: entries and snapshots in the durable log, term and vote
+        // in a synced file; carries out step 1 of the Ready contract.
+        .target(name: "FlotillaRaftStorage", dependencies: ["FlotillaRaft", "FlotillaLog"]),
         // The coordinator's durable log: CRC32C-checked segments, group commit, snapshots.
         .target(
             name: "FlotillaLog",
@@ -227,7 +230,7 @@ let package = Package(
         // Scenario scripts (testdata/*.txt) and seeded simulations of the Raft core.
         .testTarget(
             name: "FlotillaRaftTests",
-            dependencies: ["FlotillaRaft", "FlotillaRaftSimulation", "FlotillaRandom"],
+            dependencies: ["FlotillaRaft", "FlotillaRaftSimulation", "FlotillaRaftStorage", "FlotillaLog", "FlotillaRandom"],
             exclude: ["testdata"]
         ),
         .testTarget(

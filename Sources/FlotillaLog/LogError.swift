@@ -21,6 +21,8 @@ public enum LogError: Error, Hashable, CustomStringConvertible {
     case durableTermMismatch(directory: String, index: UInt64, durableTerm: UInt64, logTerm: UInt64)
     /// The `DURABLE` file is not one whole mark, so what was durable is unknown.
     case corruptDurableMarker(path: String, reason: String)
+    /// The `CONSENSUS` file is damaged: the member's term and vote are unknown.
+    case corruptConsensusState(path: String, reason: String)
     /// A repair was pointed at a directory that holds no log.
     case noLog(directory: String)
     /// An append whose first entry does not follow the last one.
@@ -65,6 +67,10 @@ public enum LogError: Error, Hashable, CustomStringConvertible {
             return "durability marker \(path) is unreadable: \(reason); without it the log cannot tell lost "
                 + "entries from an unsynced tail, so it refuses to open. To rewrite it from the entries on disk, "
                 + Self.repairHint(directory: parent(of: path))
+        case .corruptConsensusState(let path, let reason):
+            return "consensus state \(path) is unreadable: \(reason); this member's term and vote are unknown, "
+                + "and voting again could elect two leaders in one term, so it refuses to start. Remove the "
+                + "member's data directory and add it back as a new member (see the README, replacing a member)"
         case .noLog(let directory):
             return "\(directory) holds no log (no segment, snapshot or \(DurabilityMarker.fileName) file)"
         case .nonContiguousAppend(let expected, let got):
