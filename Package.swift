@@ -104,6 +104,11 @@ let package = Package(
         // Seeded simulations of a Raft group over a hostile network, with the invariants checked
         // after every step: for the tests and `flotilla-bench raft-sim`.
         .target(name: "FlotillaRaftSimulation", dependencies: ["FlotillaRaft", "FlotillaRandom"], swiftSettings: optimizedAlways),
+        // Raft messages to and from the wire (consensus.proto), snapshots in chunks.
+        .target(
+            name: "FlotillaRaftWire",
+            dependencies: ["FlotillaRaft", "FlotillaProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
         // A Raft member's stable storage: entries and snapshots in the durable log, term and vote
         // in a synced file; carries out step 1 of the Ready contract.
         .target(name: "FlotillaRaftStorage", dependencies: ["FlotillaRaft", "FlotillaLog"]),
@@ -230,7 +235,10 @@ let package = Package(
         // Scenario scripts (testdata/*.txt) and seeded simulations of the Raft core.
         .testTarget(
             name: "FlotillaRaftTests",
-            dependencies: ["FlotillaRaft", "FlotillaRaftSimulation", "FlotillaRaftStorage", "FlotillaLog", "FlotillaRandom"],
+            dependencies: [
+                "FlotillaRaft", "FlotillaRaftSimulation", "FlotillaRaftStorage", "FlotillaRaftWire", "FlotillaLog",
+                "FlotillaRandom", "FlotillaProto",
+            ],
             exclude: ["testdata"]
         ),
         .testTarget(

@@ -8,7 +8,13 @@
 // For information on using the generated types, please see the documentation:
 //   https://github.com/apple/swift-protobuf/
 
-/// Coordinator <-> coordinator Raft messages. Sender: coordinator only.
+/// Coordinator <-> coordinator Raft messages. Sender: a coordinator certificate of the same
+/// cluster and region only. Both kinds are one-way (correlation id 0) and are delivered to
+/// the Raft core in the order they arrive on a connection: a follower's answers go back as
+/// RaftMessages on its own connection to the leader, not as responses.
+///
+/// Kinds 400-405 (RequestVote, AppendEntries and InstallSnapshot as request/response pairs)
+/// were reserved by the first draft and never sent; they are not reused.
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -27,6 +33,7 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+/// A coordinator log record (kind 450): the durable log and snapshots store commands this way.
 public nonisolated struct Flotilla_V1_LogEntry: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -44,95 +51,229 @@ public nonisolated struct Flotilla_V1_LogEntry: Sendable {
   public init() {}
 }
 
-public nonisolated struct Flotilla_V1_RequestVoteRequest: Sendable {
+public nonisolated struct Flotilla_V1_RaftMembership: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var term: UInt64 = 0
+  public var voters: [String] = []
 
-  public var candidate: String = String()
-
-  public var lastLogIndex: UInt64 = 0
-
-  public var lastLogTerm: UInt64 = 0
-
-  public var preVote: Bool = false
+  /// receive the log, do not vote
+  public var learners: [String] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
 
-public nonisolated struct Flotilla_V1_RequestVoteResponse: Sendable {
+public nonisolated struct Flotilla_V1_RaftEmpty: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
-
-  public var term: UInt64 = 0
-
-  public var granted: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
 
-public nonisolated struct Flotilla_V1_AppendEntriesRequest: Sendable {
+public nonisolated struct Flotilla_V1_RaftEntry: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  public var index: UInt64 = 0
+
   public var term: UInt64 = 0
 
-  public var leader: String = String()
+  public var payload: Flotilla_V1_RaftEntry.OneOf_Payload? = nil
 
-  public var leaderAddress: String = String()
+  /// a new leader's first entry
+  public var empty: Flotilla_V1_RaftEmpty {
+    get {
+      if case .empty(let v)? = payload {return v}
+      return Flotilla_V1_RaftEmpty()
+    }
+    set {payload = .empty(newValue)}
+  }
 
-  public var prevLogIndex: UInt64 = 0
+  /// an encoded coordinator command
+  public var command: Data {
+    get {
+      if case .command(let v)? = payload {return v}
+      return Data()
+    }
+    set {payload = .command(newValue)}
+  }
 
-  public var prevLogTerm: UInt64 = 0
-
-  public var entries: [Flotilla_V1_LogEntry] = []
-
-  public var leaderCommit: UInt64 = 0
+  /// takes effect once in a log (one member changes at a time)
+  public var membership: Flotilla_V1_RaftMembership {
+    get {
+      if case .membership(let v)? = payload {return v}
+      return Flotilla_V1_RaftMembership()
+    }
+    set {payload = .membership(newValue)}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum OneOf_Payload: Equatable, Sendable {
+    /// a new leader's first entry
+    case empty(Flotilla_V1_RaftEmpty)
+    /// an encoded coordinator command
+    case command(Data)
+    /// takes effect once in a log (one member changes at a time)
+    case membership(Flotilla_V1_RaftMembership)
+
+  }
 
   public init() {}
 }
 
-public nonisolated struct Flotilla_V1_AppendEntriesResponse: Sendable {
+/// One Raft message (kind 406). Fields a kind does not use are zero.
+public nonisolated struct Flotilla_V1_RaftMessage: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  public var kind: Flotilla_V1_RaftMessage.Kind = .unspecified
+
+  /// member names, as in raft.peers
+  public var from: String = String()
+
+  public var to: String = String()
+
   public var term: UInt64 = 0
 
-  public var success: Bool = false
+  /// append: previous entry's term; vote: last term; rejected append: term at reject_hint
+  public var logTerm: UInt64 = 0
 
-  public var matchIndex: UInt64 = 0
+  /// append: previous index; vote: last index; append response: match (or refused) index
+  public var index: UInt64 = 0
 
-  /// hint for fast back-off on mismatch
-  public var conflictIndex: UInt64 = 0
+  public var entries: [Flotilla_V1_RaftEntry] = []
+
+  public var commit: UInt64 = 0
+
+  public var reject: Bool = false
+
+  /// rejected append: where the logs may agree
+  public var rejectHint: UInt64 = 0
+
+  /// read index round
+  public var context: UInt64 = 0
+
+  /// a vote caused by a leadership transfer
+  public var transfer: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum Kind: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+    case unspecified // = 0
+    case preVote // = 1
+    case preVoteResponse // = 2
+    case vote // = 3
+    case voteResponse // = 4
+    case append // = 5
+    case appendResponse // = 6
+    case heartbeat // = 7
+    case heartbeatResponse // = 8
+    case timeoutNow // = 9
+    case readIndex // = 10
+    case readIndexResponse // = 11
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .unspecified
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .unspecified
+      case 1: self = .preVote
+      case 2: self = .preVoteResponse
+      case 3: self = .vote
+      case 4: self = .voteResponse
+      case 5: self = .append
+      case 6: self = .appendResponse
+      case 7: self = .heartbeat
+      case 8: self = .heartbeatResponse
+      case 9: self = .timeoutNow
+      case 10: self = .readIndex
+      case 11: self = .readIndexResponse
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .unspecified: return 0
+      case .preVote: return 1
+      case .preVoteResponse: return 2
+      case .vote: return 3
+      case .voteResponse: return 4
+      case .append: return 5
+      case .appendResponse: return 6
+      case .heartbeat: return 7
+      case .heartbeatResponse: return 8
+      case .timeoutNow: return 9
+      case .readIndex: return 10
+      case .readIndexResponse: return 11
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [Flotilla_V1_RaftMessage.Kind] = [
+      .unspecified,
+      .preVote,
+      .preVoteResponse,
+      .vote,
+      .voteResponse,
+      .append,
+      .appendResponse,
+      .heartbeat,
+      .heartbeatResponse,
+      .timeoutNow,
+      .readIndex,
+      .readIndexResponse,
+    ]
+
+  }
 
   public init() {}
 }
 
-public nonisolated struct Flotilla_V1_InstallSnapshotRequest: Sendable {
+/// A snapshot for a follower that is too far behind (kind 407), in chunks of at most 1 MiB
+/// sent in order on one connection; the follower hands the whole snapshot to its Raft core
+/// when the chunk with done arrives, and answers with an APPEND_RESPONSE.
+public nonisolated struct Flotilla_V1_RaftSnapshotChunk: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  public var from: String = String()
+
+  public var to: String = String()
+
   public var term: UInt64 = 0
 
-  public var leader: String = String()
+  /// last entry the snapshot covers
+  public var index: UInt64 = 0
 
-  public var lastIncludedIndex: UInt64 = 0
+  public var snapshotTerm: UInt64 = 0
 
-  public var lastIncludedTerm: UInt64 = 0
+  /// in effect at index
+  public var membership: Flotilla_V1_RaftMembership {
+    get {_membership ?? Flotilla_V1_RaftMembership()}
+    set {_membership = newValue}
+  }
+  /// Returns true if `membership` has been explicitly set.
+  public var hasMembership: Bool {self._membership != nil}
+  /// Clears the value of `membership`. Subsequent reads from it will return its default value.
+  public mutating func clearMembership() {self._membership = nil}
+
+  public var totalSize: UInt64 = 0
 
   public var offset: UInt64 = 0
 
@@ -143,18 +284,8 @@ public nonisolated struct Flotilla_V1_InstallSnapshotRequest: Sendable {
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
-}
 
-public nonisolated struct Flotilla_V1_InstallSnapshotResponse: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var term: UInt64 = 0
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
+  fileprivate var _membership: Flotilla_V1_RaftMembership? = nil
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -201,9 +332,9 @@ nonisolated extension Flotilla_V1_LogEntry: SwiftProtobuf.Message, SwiftProtobuf
   }
 }
 
-nonisolated extension Flotilla_V1_RequestVoteRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".RequestVoteRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}term\0\u{1}candidate\0\u{3}last_log_index\0\u{3}last_log_term\0\u{3}pre_vote\0")
+nonisolated extension Flotilla_V1_RaftMembership: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RaftMembership"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}voters\0\u{1}learners\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -211,84 +342,53 @@ nonisolated extension Flotilla_V1_RequestVoteRequest: SwiftProtobuf.Message, Swi
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.term) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.candidate) }()
-      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.lastLogIndex) }()
-      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.lastLogTerm) }()
-      case 5: try { try decoder.decodeSingularBoolField(value: &self.preVote) }()
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.voters) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.learners) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if self.term != 0 {
-      try visitor.visitSingularUInt64Field(value: self.term, fieldNumber: 1)
+    if !self.voters.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.voters, fieldNumber: 1)
     }
-    if !self.candidate.isEmpty {
-      try visitor.visitSingularStringField(value: self.candidate, fieldNumber: 2)
-    }
-    if self.lastLogIndex != 0 {
-      try visitor.visitSingularUInt64Field(value: self.lastLogIndex, fieldNumber: 3)
-    }
-    if self.lastLogTerm != 0 {
-      try visitor.visitSingularUInt64Field(value: self.lastLogTerm, fieldNumber: 4)
-    }
-    if self.preVote != false {
-      try visitor.visitSingularBoolField(value: self.preVote, fieldNumber: 5)
+    if !self.learners.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.learners, fieldNumber: 2)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Flotilla_V1_RequestVoteRequest, rhs: Flotilla_V1_RequestVoteRequest) -> Bool {
-    if lhs.term != rhs.term {return false}
-    if lhs.candidate != rhs.candidate {return false}
-    if lhs.lastLogIndex != rhs.lastLogIndex {return false}
-    if lhs.lastLogTerm != rhs.lastLogTerm {return false}
-    if lhs.preVote != rhs.preVote {return false}
+  public static func ==(lhs: Flotilla_V1_RaftMembership, rhs: Flotilla_V1_RaftMembership) -> Bool {
+    if lhs.voters != rhs.voters {return false}
+    if lhs.learners != rhs.learners {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
-nonisolated extension Flotilla_V1_RequestVoteResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".RequestVoteResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}term\0\u{1}granted\0")
+nonisolated extension Flotilla_V1_RaftEmpty: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RaftEmpty"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.term) }()
-      case 2: try { try decoder.decodeSingularBoolField(value: &self.granted) }()
-      default: break
-      }
-    }
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if self.term != 0 {
-      try visitor.visitSingularUInt64Field(value: self.term, fieldNumber: 1)
-    }
-    if self.granted != false {
-      try visitor.visitSingularBoolField(value: self.granted, fieldNumber: 2)
-    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Flotilla_V1_RequestVoteResponse, rhs: Flotilla_V1_RequestVoteResponse) -> Bool {
-    if lhs.term != rhs.term {return false}
-    if lhs.granted != rhs.granted {return false}
+  public static func ==(lhs: Flotilla_V1_RaftEmpty, rhs: Flotilla_V1_RaftEmpty) -> Bool {
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
-nonisolated extension Flotilla_V1_AppendEntriesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".AppendEntriesRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}term\0\u{1}leader\0\u{3}leader_address\0\u{3}prev_log_index\0\u{3}prev_log_term\0\u{1}entries\0\u{3}leader_commit\0")
+nonisolated extension Flotilla_V1_RaftEntry: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RaftEntry"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}index\0\u{1}term\0\u{1}empty\0\u{1}command\0\u{1}membership\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -296,59 +396,177 @@ nonisolated extension Flotilla_V1_AppendEntriesRequest: SwiftProtobuf.Message, S
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.term) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.leader) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.leaderAddress) }()
-      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.prevLogIndex) }()
-      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.prevLogTerm) }()
-      case 6: try { try decoder.decodeRepeatedMessageField(value: &self.entries) }()
-      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.leaderCommit) }()
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.index) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.term) }()
+      case 3: try {
+        var v: Flotilla_V1_RaftEmpty?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .empty(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .empty(v)
+        }
+      }()
+      case 4: try {
+        var v: Data?
+        try decoder.decodeSingularBytesField(value: &v)
+        if let v = v {
+          if self.payload != nil {try decoder.handleConflictingOneOf()}
+          self.payload = .command(v)
+        }
+      }()
+      case 5: try {
+        var v: Flotilla_V1_RaftMembership?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .membership(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .membership(v)
+        }
+      }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.index != 0 {
+      try visitor.visitSingularUInt64Field(value: self.index, fieldNumber: 1)
+    }
     if self.term != 0 {
-      try visitor.visitSingularUInt64Field(value: self.term, fieldNumber: 1)
+      try visitor.visitSingularUInt64Field(value: self.term, fieldNumber: 2)
     }
-    if !self.leader.isEmpty {
-      try visitor.visitSingularStringField(value: self.leader, fieldNumber: 2)
+    switch self.payload {
+    case .empty?: try {
+      guard case .empty(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    }()
+    case .command?: try {
+      guard case .command(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularBytesField(value: v, fieldNumber: 4)
+    }()
+    case .membership?: try {
+      guard case .membership(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    }()
+    case nil: break
     }
-    if !self.leaderAddress.isEmpty {
-      try visitor.visitSingularStringField(value: self.leaderAddress, fieldNumber: 3)
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flotilla_V1_RaftEntry, rhs: Flotilla_V1_RaftEntry) -> Bool {
+    if lhs.index != rhs.index {return false}
+    if lhs.term != rhs.term {return false}
+    if lhs.payload != rhs.payload {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flotilla_V1_RaftMessage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RaftMessage"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{1}from\0\u{1}to\0\u{1}term\0\u{3}log_term\0\u{1}index\0\u{1}entries\0\u{1}commit\0\u{1}reject\0\u{3}reject_hint\0\u{1}context\0\u{1}transfer\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.from) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.to) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.term) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.logTerm) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.index) }()
+      case 7: try { try decoder.decodeRepeatedMessageField(value: &self.entries) }()
+      case 8: try { try decoder.decodeSingularUInt64Field(value: &self.commit) }()
+      case 9: try { try decoder.decodeSingularBoolField(value: &self.reject) }()
+      case 10: try { try decoder.decodeSingularUInt64Field(value: &self.rejectHint) }()
+      case 11: try { try decoder.decodeSingularUInt64Field(value: &self.context) }()
+      case 12: try { try decoder.decodeSingularBoolField(value: &self.transfer) }()
+      default: break
+      }
     }
-    if self.prevLogIndex != 0 {
-      try visitor.visitSingularUInt64Field(value: self.prevLogIndex, fieldNumber: 4)
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.kind != .unspecified {
+      try visitor.visitSingularEnumField(value: self.kind, fieldNumber: 1)
     }
-    if self.prevLogTerm != 0 {
-      try visitor.visitSingularUInt64Field(value: self.prevLogTerm, fieldNumber: 5)
+    if !self.from.isEmpty {
+      try visitor.visitSingularStringField(value: self.from, fieldNumber: 2)
+    }
+    if !self.to.isEmpty {
+      try visitor.visitSingularStringField(value: self.to, fieldNumber: 3)
+    }
+    if self.term != 0 {
+      try visitor.visitSingularUInt64Field(value: self.term, fieldNumber: 4)
+    }
+    if self.logTerm != 0 {
+      try visitor.visitSingularUInt64Field(value: self.logTerm, fieldNumber: 5)
+    }
+    if self.index != 0 {
+      try visitor.visitSingularUInt64Field(value: self.index, fieldNumber: 6)
     }
     if !self.entries.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.entries, fieldNumber: 6)
+      try visitor.visitRepeatedMessageField(value: self.entries, fieldNumber: 7)
     }
-    if self.leaderCommit != 0 {
-      try visitor.visitSingularUInt64Field(value: self.leaderCommit, fieldNumber: 7)
+    if self.commit != 0 {
+      try visitor.visitSingularUInt64Field(value: self.commit, fieldNumber: 8)
+    }
+    if self.reject != false {
+      try visitor.visitSingularBoolField(value: self.reject, fieldNumber: 9)
+    }
+    if self.rejectHint != 0 {
+      try visitor.visitSingularUInt64Field(value: self.rejectHint, fieldNumber: 10)
+    }
+    if self.context != 0 {
+      try visitor.visitSingularUInt64Field(value: self.context, fieldNumber: 11)
+    }
+    if self.transfer != false {
+      try visitor.visitSingularBoolField(value: self.transfer, fieldNumber: 12)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Flotilla_V1_AppendEntriesRequest, rhs: Flotilla_V1_AppendEntriesRequest) -> Bool {
+  public static func ==(lhs: Flotilla_V1_RaftMessage, rhs: Flotilla_V1_RaftMessage) -> Bool {
+    if lhs.kind != rhs.kind {return false}
+    if lhs.from != rhs.from {return false}
+    if lhs.to != rhs.to {return false}
     if lhs.term != rhs.term {return false}
-    if lhs.leader != rhs.leader {return false}
-    if lhs.leaderAddress != rhs.leaderAddress {return false}
-    if lhs.prevLogIndex != rhs.prevLogIndex {return false}
-    if lhs.prevLogTerm != rhs.prevLogTerm {return false}
+    if lhs.logTerm != rhs.logTerm {return false}
+    if lhs.index != rhs.index {return false}
     if lhs.entries != rhs.entries {return false}
-    if lhs.leaderCommit != rhs.leaderCommit {return false}
+    if lhs.commit != rhs.commit {return false}
+    if lhs.reject != rhs.reject {return false}
+    if lhs.rejectHint != rhs.rejectHint {return false}
+    if lhs.context != rhs.context {return false}
+    if lhs.transfer != rhs.transfer {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
-nonisolated extension Flotilla_V1_AppendEntriesResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".AppendEntriesResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}term\0\u{1}success\0\u{3}match_index\0\u{3}conflict_index\0")
+nonisolated extension Flotilla_V1_RaftMessage.Kind: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0KIND_UNSPECIFIED\0\u{1}PRE_VOTE\0\u{1}PRE_VOTE_RESPONSE\0\u{1}VOTE\0\u{1}VOTE_RESPONSE\0\u{1}APPEND\0\u{1}APPEND_RESPONSE\0\u{1}HEARTBEAT\0\u{1}HEARTBEAT_RESPONSE\0\u{1}TIMEOUT_NOW\0\u{1}READ_INDEX\0\u{1}READ_INDEX_RESPONSE\0")
+}
+
+nonisolated extension Flotilla_V1_RaftSnapshotChunk: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RaftSnapshotChunk"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}from\0\u{1}to\0\u{1}term\0\u{1}index\0\u{3}snapshot_term\0\u{1}membership\0\u{3}total_size\0\u{1}offset\0\u{1}data\0\u{1}done\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -356,126 +574,70 @@ nonisolated extension Flotilla_V1_AppendEntriesResponse: SwiftProtobuf.Message, 
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.term) }()
-      case 2: try { try decoder.decodeSingularBoolField(value: &self.success) }()
-      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.matchIndex) }()
-      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.conflictIndex) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self.from) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.to) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.term) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.index) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.snapshotTerm) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._membership) }()
+      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.totalSize) }()
+      case 8: try { try decoder.decodeSingularUInt64Field(value: &self.offset) }()
+      case 9: try { try decoder.decodeSingularBytesField(value: &self.data) }()
+      case 10: try { try decoder.decodeSingularBoolField(value: &self.done) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.from.isEmpty {
+      try visitor.visitSingularStringField(value: self.from, fieldNumber: 1)
+    }
+    if !self.to.isEmpty {
+      try visitor.visitSingularStringField(value: self.to, fieldNumber: 2)
+    }
     if self.term != 0 {
-      try visitor.visitSingularUInt64Field(value: self.term, fieldNumber: 1)
+      try visitor.visitSingularUInt64Field(value: self.term, fieldNumber: 3)
     }
-    if self.success != false {
-      try visitor.visitSingularBoolField(value: self.success, fieldNumber: 2)
+    if self.index != 0 {
+      try visitor.visitSingularUInt64Field(value: self.index, fieldNumber: 4)
     }
-    if self.matchIndex != 0 {
-      try visitor.visitSingularUInt64Field(value: self.matchIndex, fieldNumber: 3)
+    if self.snapshotTerm != 0 {
+      try visitor.visitSingularUInt64Field(value: self.snapshotTerm, fieldNumber: 5)
     }
-    if self.conflictIndex != 0 {
-      try visitor.visitSingularUInt64Field(value: self.conflictIndex, fieldNumber: 4)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Flotilla_V1_AppendEntriesResponse, rhs: Flotilla_V1_AppendEntriesResponse) -> Bool {
-    if lhs.term != rhs.term {return false}
-    if lhs.success != rhs.success {return false}
-    if lhs.matchIndex != rhs.matchIndex {return false}
-    if lhs.conflictIndex != rhs.conflictIndex {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Flotilla_V1_InstallSnapshotRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".InstallSnapshotRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}term\0\u{1}leader\0\u{3}last_included_index\0\u{3}last_included_term\0\u{1}offset\0\u{1}data\0\u{1}done\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.term) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.leader) }()
-      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.lastIncludedIndex) }()
-      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.lastIncludedTerm) }()
-      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.offset) }()
-      case 6: try { try decoder.decodeSingularBytesField(value: &self.data) }()
-      case 7: try { try decoder.decodeSingularBoolField(value: &self.done) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if self.term != 0 {
-      try visitor.visitSingularUInt64Field(value: self.term, fieldNumber: 1)
-    }
-    if !self.leader.isEmpty {
-      try visitor.visitSingularStringField(value: self.leader, fieldNumber: 2)
-    }
-    if self.lastIncludedIndex != 0 {
-      try visitor.visitSingularUInt64Field(value: self.lastIncludedIndex, fieldNumber: 3)
-    }
-    if self.lastIncludedTerm != 0 {
-      try visitor.visitSingularUInt64Field(value: self.lastIncludedTerm, fieldNumber: 4)
+    try { if let v = self._membership {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
+    if self.totalSize != 0 {
+      try visitor.visitSingularUInt64Field(value: self.totalSize, fieldNumber: 7)
     }
     if self.offset != 0 {
-      try visitor.visitSingularUInt64Field(value: self.offset, fieldNumber: 5)
+      try visitor.visitSingularUInt64Field(value: self.offset, fieldNumber: 8)
     }
     if !self.data.isEmpty {
-      try visitor.visitSingularBytesField(value: self.data, fieldNumber: 6)
+      try visitor.visitSingularBytesField(value: self.data, fieldNumber: 9)
     }
     if self.done != false {
-      try visitor.visitSingularBoolField(value: self.done, fieldNumber: 7)
+      try visitor.visitSingularBoolField(value: self.done, fieldNumber: 10)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Flotilla_V1_InstallSnapshotRequest, rhs: Flotilla_V1_InstallSnapshotRequest) -> Bool {
+  public static func ==(lhs: Flotilla_V1_RaftSnapshotChunk, rhs: Flotilla_V1_RaftSnapshotChunk) -> Bool {
+    if lhs.from != rhs.from {return false}
+    if lhs.to != rhs.to {return false}
     if lhs.term != rhs.term {return false}
-    if lhs.leader != rhs.leader {return false}
-    if lhs.lastIncludedIndex != rhs.lastIncludedIndex {return false}
-    if lhs.lastIncludedTerm != rhs.lastIncludedTerm {return false}
+    if lhs.index != rhs.index {return false}
+    if lhs.snapshotTerm != rhs.snapshotTerm {return false}
+    if lhs._membership != rhs._membership {return false}
+    if lhs.totalSize != rhs.totalSize {return false}
     if lhs.offset != rhs.offset {return false}
     if lhs.data != rhs.data {return false}
     if lhs.done != rhs.done {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Flotilla_V1_InstallSnapshotResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".InstallSnapshotResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}term\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.term) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if self.term != 0 {
-      try visitor.visitSingularUInt64Field(value: self.term, fieldNumber: 1)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Flotilla_V1_InstallSnapshotResponse, rhs: Flotilla_V1_InstallSnapshotResponse) -> Bool {
-    if lhs.term != rhs.term {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

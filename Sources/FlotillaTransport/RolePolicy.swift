@@ -21,7 +21,7 @@ public enum RolePolicy {
         case .clusterStatusRequest, .listWorkersRequest, .drainWorkerRequest, .listBreakersRequest,
             .breakerActionRequest, .setTenantRequest, .drillRequest, .listDrillsRequest, .getDrillRequest, .listRegionsRequest:
             return [.admin]
-        case .requestVoteRequest, .appendEntriesRequest, .installSnapshotRequest, .replicateRequest:
+        case .raftMessage, .raftSnapshotChunk, .replicateRequest:
             return [.coordinator]
         case .regionHealthRequest:
             return [.router, .coordinator]

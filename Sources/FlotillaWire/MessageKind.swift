@@ -80,12 +80,12 @@ public enum MessageKind: UInt16, Sendable, CaseIterable {
     case breakerInfo = 353
     case tenantQuota = 354
     // Consensus between coordinators (consensus.proto)
-    case requestVoteRequest = 400
-    case requestVoteResponse = 401
-    case appendEntriesRequest = 402
-    case appendEntriesResponse = 403
-    case installSnapshotRequest = 404
-    case installSnapshotResponse = 405
+    // 400-405: the first draft's request/response Raft messages, never sent; not reused.
+    /// One-way, delivered to the Raft core in arrival order.
+    case raftMessage = 406
+    case raftSnapshotChunk = 407
+    case raftEntry = 451
+    case raftMembership = 452
     case logEntry = 450
     // Regions: routing and metadata replication (region.proto)
     case regionHealthRequest = 500
@@ -168,12 +168,10 @@ public enum MessageKind: UInt16, Sendable, CaseIterable {
         case .workerInfo: return Flotilla_V1_WorkerInfo.self
         case .breakerInfo: return Flotilla_V1_BreakerInfo.self
         case .tenantQuota: return Flotilla_V1_TenantQuota.self
-        case .requestVoteRequest: return Flotilla_V1_RequestVoteRequest.self
-        case .requestVoteResponse: return Flotilla_V1_RequestVoteResponse.self
-        case .appendEntriesRequest: return Flotilla_V1_AppendEntriesRequest.self
-        case .appendEntriesResponse: return Flotilla_V1_AppendEntriesResponse.self
-        case .installSnapshotRequest: return Flotilla_V1_InstallSnapshotRequest.self
-        case .installSnapshotResponse: return Flotilla_V1_InstallSnapshotResponse.self
+        case .raftMessage: return Flotilla_V1_RaftMessage.self
+        case .raftSnapshotChunk: return Flotilla_V1_RaftSnapshotChunk.self
+        case .raftEntry: return Flotilla_V1_RaftEntry.self
+        case .raftMembership: return Flotilla_V1_RaftMembership.self
         case .logEntry: return Flotilla_V1_LogEntry.self
         case .regionHealthRequest: return Flotilla_V1_RegionHealthRequest.self
         case .regionHealthResponse: return Flotilla_V1_RegionHealthResponse.self

@@ -62,9 +62,9 @@ import Testing
         #expect(wire.payloadLimit(for: .submitJobRequest, flags: []) == 1 << 20)
         let admission = PeerAdmission()
         // Before the handshake only Hello is admitted at its size.
-        #expect(admission.limit(for: .appendEntriesRequest, flags: [], configuration: wire) == PeerAdmission.refusedKindLimit)
+        #expect(admission.limit(for: .raftMessage, flags: [], configuration: wire) == PeerAdmission.refusedKindLimit)
         admission.permitted = [.submitJobRequest]
         #expect(admission.limit(for: .submitJobRequest, flags: [], configuration: wire) == 1 << 20)
-        #expect(admission.limit(for: .appendEntriesRequest, flags: [], configuration: wire) == PeerAdmission.refusedKindLimit)
+        #expect(admission.limit(for: .raftMessage, flags: [], configuration: wire) == PeerAdmission.refusedKindLimit)
     }
 }

@@ -12,7 +12,7 @@ import Testing
             #expect(MessageKind.of(kind.messageType.init()) == kind)
         }
         // One kind per message declared in proto-spec/flotilla/v1/*.proto.
-        #expect(MessageKind.allCases.count == 83)
+        #expect(MessageKind.allCases.count == 81)
     }
 
     @Test func numbersFollowTheAreaRanges() {
@@ -24,7 +24,7 @@ import Testing
         #expect(MessageKind.registerWorkerRequest.rawValue == 100)
         #expect(MessageKind.submitJobRequest.rawValue == 200)
         #expect(MessageKind.clusterStatusRequest.rawValue == 300)
-        #expect(MessageKind.requestVoteRequest.rawValue == 400)
+        #expect(MessageKind.raftMessage.rawValue == 406)
         #expect(MessageKind.regionHealthRequest.rawValue == 500)
     }
 

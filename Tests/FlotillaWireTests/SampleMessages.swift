@@ -140,6 +140,15 @@ enum SampleMessages {
         $0.term = 3
         $0.command = Data([1, 2, 3, 0xFF])
     }
+    static let raftMembership = Flotilla_V1_RaftMembership.with {
+        $0.voters = ["coord-1", "coord-2", "coord-3"]
+        $0.learners = ["coord-4"]
+    }
+    static let raftEntry = Flotilla_V1_RaftEntry.with {
+        $0.index = 1_042
+        $0.term = 3
+        $0.command = Data([1, 2, 3, 0xFF])
+    }
     static let stamp = Flotilla_V1_HybridTimestamp.with {
         $0.wallMs = 1_700_000_000_000
         $0.logical = 4
@@ -418,47 +427,32 @@ enum SampleMessages {
         case .workerInfo: return workerInfo
         case .breakerInfo: return breaker
         case .tenantQuota: return tenant
-        case .requestVoteRequest:
-            return Flotilla_V1_RequestVoteRequest.with {
-                $0.term = 4
-                $0.candidate = "coord-2"
-                $0.lastLogIndex = 1_042
-                $0.lastLogTerm = 3
-                $0.preVote = true
-            }
-        case .requestVoteResponse:
-            return Flotilla_V1_RequestVoteResponse.with {
-                $0.term = 4
-                $0.granted = true
-            }
-        case .appendEntriesRequest:
-            return Flotilla_V1_AppendEntriesRequest.with {
+        case .raftMessage:
+            return Flotilla_V1_RaftMessage.with {
+                $0.kind = .append
+                $0.from = "coord-1"
+                $0.to = "coord-2"
                 $0.term = 3
-                $0.leader = "coord-1"
-                $0.leaderAddress = "10.0.0.2:7400"
-                $0.prevLogIndex = 1_041
-                $0.prevLogTerm = 3
-                $0.entries = [logEntry, logEntry]
-                $0.leaderCommit = 1_040
+                $0.logTerm = 3
+                $0.index = 1_041
+                $0.entries = [raftEntry, raftEntry]
+                $0.commit = 1_040
             }
-        case .appendEntriesResponse:
-            return Flotilla_V1_AppendEntriesResponse.with {
+        case .raftSnapshotChunk:
+            return Flotilla_V1_RaftSnapshotChunk.with {
+                $0.from = "coord-1"
+                $0.to = "coord-3"
                 $0.term = 3
-                $0.success = false
-                $0.matchIndex = 1_000
-                $0.conflictIndex = 990
-            }
-        case .installSnapshotRequest:
-            return Flotilla_V1_InstallSnapshotRequest.with {
-                $0.term = 3
-                $0.leader = "coord-1"
-                $0.lastIncludedIndex = 1_000
-                $0.lastIncludedTerm = 3
+                $0.index = 1_000
+                $0.snapshotTerm = 3
+                $0.membership = raftMembership
+                $0.totalSize = 65_836
                 $0.offset = 65_536
                 $0.data = Data(repeating: 7, count: 300)
                 $0.done = true
             }
-        case .installSnapshotResponse: return Flotilla_V1_InstallSnapshotResponse.with { $0.term = 3 }
+        case .raftEntry: return raftEntry
+        case .raftMembership: return raftMembership
         case .logEntry: return logEntry
         case .regionHealthRequest: return Flotilla_V1_RegionHealthRequest()
         case .regionHealthResponse: return regionHealth
