@@ -18,18 +18,18 @@ struct Scenario {
         case "campaign":
             campaign(try name(command, 0))
             return ""
-        case "tick":
-            let id = try name(command, 0)
-            let count = command.positional.count > 1 ? Int(command.positional[1]) ?? 1 : 1
-            for _ in 0..<count { hosts[id]!.node.tick() }
-            return ""
-        case "tick-heartbeat":
-            let id = try name(command, 0)
-            for _ in 0..<hosts[id]!.options.heartbeatTicks { hosts[id]!.node.tick() }
-            return ""
-        case "tick-election":
-            let id = try name(command, 0)
-            for _ in 0..<hosts[id]!.options.electionTicks { hosts[id]!.node.tick() }
+        case "tick", "tick-heartbeat", "tick-election":
+            // Ticks each named node (every node when none is named) by `n=` ticks, one
+            // heartbeat interval, or one election timeout.
+            for id in try ids(command) {
+                let count: Int
+                switch command.name {
+                case "tick": count = command.int("n", default: 1)
+                case "tick-heartbeat": count = hosts[id]!.options.heartbeatTicks
+                default: count = hosts[id]!.options.electionTicks
+                }
+                for _ in 0..<count { hosts[id]!.node.tick() }
+            }
             return ""
         case "timeout":
             // Ticks a follower until its randomized election timer runs out.
