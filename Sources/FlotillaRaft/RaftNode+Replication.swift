@@ -82,9 +82,10 @@ extension RaftNode {
         let candidate = matches[membership.quorum - 1]
         guard candidate > log.committed, log.term(at: candidate) == term else { return false }
         log.commit(to: candidate)
-        committedAdvanced()
-        guard role == .leader else { return true }
+        // Followers hear of the commit before anything else, even when it makes this leader
+        // step down (a committed membership that removes it).
         broadcastAppend()
+        committedAdvanced()
         return true
     }
 
