@@ -36,6 +36,6 @@ import Testing
     }
 
     @Test func thereAreScripts() {
-        #expect(Self.scripts.count >= 7)
+        #expect(Self.scripts.count >= 9)
     }
 }
