@@ -112,6 +112,15 @@ let package = Package(
         // A Raft member's stable storage: entries and snapshots in the durable log, term and vote
         // in a synced file; carries out step 1 of the Ready contract.
         .target(name: "FlotillaRaftStorage", dependencies: ["FlotillaRaft", "FlotillaLog"]),
+        // A Raft member's network: ordered links to the peers over mutual TLS, and the checked
+        // inbound queue.
+        .target(
+            name: "FlotillaRaftHost",
+            dependencies: [
+                "FlotillaRaft", "FlotillaRaftWire", "FlotillaTransport", "FlotillaTLS", "FlotillaPKI", "FlotillaProto",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]),
         // The coordinator's durable log: CRC32C-checked segments, group commit, snapshots.
         .target(
             name: "FlotillaLog",
@@ -135,6 +144,7 @@ let package = Package(
             dependencies: [
                 "FlotillaConfig", "FlotillaCoordinatorState", "FlotillaScheduler", "FlotillaDrills", "FlotillaLog",
                 "FlotillaTransport", "FlotillaTLS", "FlotillaPKI", "FlotillaProto", "FlotillaWire",
+                "FlotillaRaft", "FlotillaRaftStorage", "FlotillaRaftHost",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -35,6 +35,8 @@ public struct CoordinatorConfiguration: Sendable {
     public var http = HTTPLimits()
     /// `drills.enabled`: operators may run failover drills (flotillactl drill). Off by default.
     public var drillsEnabled = false
+    /// `raft.*`: the coordinators that replicate this region's log (one: none).
+    public var raft = RaftSettings()
     /// What reading found suspicious but not wrong (unknown `FLOTILLA_*` variables), logged at start.
     public var warnings: [String] = []
 
@@ -67,6 +69,8 @@ public struct CoordinatorConfiguration: Sendable {
                               checkpointGraceMs: UInt32(clamping: checkpointGrace))
         schedulerTickMs = try reader.milliseconds("scheduler.tick", default: schedulerTickMs, minimum: 1)
         snapshotEvery = UInt64(try reader.integer("log.snapshot_every", default: Int(snapshotEvery), in: 10...100_000_000))
+        // The spelling for a replicated group; either key sets the same schedule.
+        snapshotEvery = UInt64(try reader.integer("raft.snapshot_every", default: Int(snapshotEvery), in: 10...100_000_000))
         segmentSize = try reader.integer("log.segment_bytes", default: segmentSize, in: (1 << 16)...(1 << 30))
         scheduler = try Self.schedulerPolicy(reader)
         breakers = try Self.breakerPolicy(reader)
@@ -82,6 +86,7 @@ public struct CoordinatorConfiguration: Sendable {
             idleTimeout: .milliseconds(Int64(try reader.milliseconds(
                 "http.idle_timeout", default: UInt64(http.idleTimeout.nanoseconds / 1_000_000), minimum: 100))))
         drillsEnabled = try reader.bool("drills.enabled", default: drillsEnabled)
+        raft = try Self.raft(reader, name: name)
         try reader.finish()
         warnings = reader.environmentWarnings
     }

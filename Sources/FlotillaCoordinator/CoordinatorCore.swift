@@ -2,22 +2,37 @@ import FlotillaCoordinatorState
 import FlotillaDrills
 import FlotillaLog
 import FlotillaProto
+import FlotillaRaftHost
 import FlotillaTransport
 import Logging
 import SwiftProtobuf
 
-/// The coordinator's single writer: proposes commands to the durable log and
-/// applies them, in log order, to the state machine once they are on disk.
-/// Proposals from many requests overlap (the actor is re-entered while a
-/// proposal waits for its fsync), so one fsync covers many of them: the log's
-/// group commit. What applying produced (directives, job events) goes to the
-/// streams in `CoordinatorCore+Streams.swift`.
+/// The coordinator's single writer: proposes commands to the log and applies
+/// them, in log order, to the state machine once they are durable.
+///
+/// Alone (one coordinator), the log is the durable log: proposals from many
+/// requests overlap (the actor is re-entered while a proposal waits for its
+/// fsync), so one fsync covers many of them, the log's group commit. In a
+/// replicated group (`raft.peers`), proposals go to the Raft node and resolve
+/// when their entries commit; every member applies the committed entries
+/// (`CoordinatorCore+Replication.swift`). What applying produced (directives,
+/// job events) goes to the streams in `CoordinatorCore+Streams.swift`.
 actor CoordinatorCore {
-    private(set) var state: CoordinatorState
+    var state: CoordinatorState
+    /// Alone: the log proposals are appended to. Replicated: the Raft storage's log (for its counters).
     let log: DurableLog
-    /// This process's term: one more than any term in the log, so fencing
-    /// tokens issued after a restart are newer than every earlier one.
-    let term: UInt64
+    /// The term entries are written in: alone, one more than any term in the log,
+    /// so fencing tokens issued after a restart are newer than every earlier one;
+    /// replicated, the Raft term this coordinator leads (or last led).
+    var term: UInt64
+    /// The Raft member, in a replicated group; nil alone.
+    let replica: RaftReplica?
+    /// The member's queue of peers' messages, which connections fill from their event loops.
+    nonisolated let raftInbox: RaftInbox?
+    /// Replicated: this member leads and its term's first entries applied, so it serves.
+    var leading = false
+    /// The Ready loop, ticker and inbox reader of a replicated member.
+    var replicationTasks: [Task<Void, Never>] = []
     let name: String
     let clock: any WallClock
     let logger: Logger
@@ -29,15 +44,15 @@ actor CoordinatorCore {
     private var outcomes: [UInt64: CommandOutcome] = [:]
     private var nextIndex: UInt64
     private var durableIndex: UInt64
-    private var snapshotIndex: UInt64
+    var snapshotIndex: UInt64
     private var snapshotting = false
     /// Set once the log failed a write: the state on disk is unknown, so no
     /// further proposal is accepted (the process should be restarted).
-    private(set) var failure: String?
-    private(set) var leaderSince: UInt64 = 0
+    var failure: String?
+    var leaderSince: UInt64 = 0
     /// Liveness, kept off the log: when each worker last heartbeated (leader clock).
     /// Empty after a restart or an election, when the restart grace covers every worker.
-    private(set) var heard: [WorkerID: UInt64] = [:]
+    var heard: [WorkerID: UInt64] = [:]
     /// Heartbeats that changed nothing replicated, so were not logged (for the bench and metrics).
     private(set) var heartbeatsKeptOffTheLog: UInt64 = 0
     private(set) var ready = false
@@ -57,8 +72,29 @@ actor CoordinatorCore {
     var nextWatcherID: UInt64 = 0
 
     /// Opens the log, restores the latest snapshot and replays the entries after it.
+    /// Replicated, it opens the Raft storage instead; committed entries after the
+    /// snapshot are applied as the node hands them over.
     init(configuration: CoordinatorConfiguration, clock: any WallClock, metrics: CoordinatorMetrics,
          logger: Logger) throws {
+        if configuration.raft.isReplicated {
+            let (replica, state) = try Self.openReplica(configuration: configuration, logger: logger)
+            self.replica = replica
+            self.raftInbox = replica.inbox
+            self.log = replica.storage.log
+            self.state = state
+            self.term = replica.node.term
+            self.name = configuration.name
+            self.clock = clock
+            self.logger = logger
+            self.snapshots = SnapshotSchedule(every: configuration.snapshotEvery)
+            self.metrics = metrics
+            self.nextIndex = 0
+            self.durableIndex = 0
+            self.snapshotIndex = replica.node.snapshotIndex
+            return
+        }
+        replica = nil
+        raftInbox = nil
         let log = try DurableLog.open(
             directory: configuration.dataDirectory + "/log",
             configuration: .init(segmentSize: configuration.segmentSize), logger: logger)
@@ -94,6 +130,18 @@ actor CoordinatorCore {
     /// Writes this term's first entry, then the configured breaker policy and
     /// tenant quotas where the state differs; from then on the planner may act.
     func start(breakers: BreakerPolicy = BreakerPolicy(), tenants: [Flotilla_V1_TenantQuota] = []) async throws {
+        if replica != nil {
+            startReplication(breakers: breakers, tenants: tenants)
+            ready = true
+            return
+        }
+        try await startTerm(breakers: breakers, tenants: tenants)
+        ready = true
+    }
+
+    /// A leader's first entries: its term, then the configured breaker policy and tenant
+    /// quotas where the state differs, and the end of a drill an earlier leader left running.
+    func startTerm(breakers: BreakerPolicy, tenants: [Flotilla_V1_TenantQuota]) async throws {
         let now = clock.nowMs()
         _ = try await propose([.termStarted(leader: name, at: now)])
         var configuration: [Flotilla_V1_Command] = []
@@ -110,7 +158,6 @@ actor CoordinatorCore {
             _ = try await propose([.drillEnded(orphan, at: now)])
         }
         leaderSince = now
-        ready = true
     }
 
     /// Makes `commands` durable, applies them, and returns what each did (in
@@ -118,6 +165,7 @@ actor CoordinatorCore {
     func propose(_ commands: [Flotilla_V1_Command]) async throws -> [CommandOutcome] {
         if let failure { throw FlotillaError(.unavailable, "the coordinator's log failed (\(failure)); restart it") }
         guard !commands.isEmpty else { return [] }
+        if replica != nil { return try await proposeReplicated(commands) }
         let payloads = try commands.map { try LogEntryRecord(index: 0, term: term, command: $0).payload() }
         let first = nextIndex
         nextIndex += UInt64(commands.count)
@@ -149,7 +197,7 @@ actor CoordinatorCore {
         snapshotIfDue()
     }
 
-    private func snapshotIfDue() {
+    func snapshotIfDue() {
         guard !snapshotting,
               snapshots.isDue(lastApplied: state.lastAppliedIndex, lastSnapshot: snapshotIndex,
                               records: state.jobCount + state.workerCount) else { return }
@@ -166,6 +214,10 @@ actor CoordinatorCore {
     private func saveSnapshot(index: UInt64, term: UInt64, _ bytes: Result<[UInt8], any Error>) async {
         defer { snapshotting = false }
         do {
+            if replica != nil {
+                try await compactReplica(index: index, data: try bytes.get())
+                return
+            }
             try await log.saveSnapshot(index: index, term: term, data: try bytes.get())
             snapshotIndex = index
             logger.info("snapshot saved", metadata: ["flotilla.log.snapshot_index": "\(snapshotIndex)"])
@@ -247,10 +299,12 @@ actor CoordinatorCore {
         return .success(check)
     }
 
-    /// Serving requests: the term has started and the log is healthy.
+    /// Serving requests: the term has started and the log is healthy. Replicated, a
+    /// follower serves too: it answers NOT_LEADER (see `redirect()`).
     var isServing: Bool { ready && failure == nil }
 
     func close() async {
+        await stopReplication()
         wakeup.finish()
         for stream in directiveStreams.values { stream.continuation.finish() }
         directiveStreams.removeAll()

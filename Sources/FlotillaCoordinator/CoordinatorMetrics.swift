@@ -140,7 +140,8 @@ public final class CoordinatorMetrics: Sendable {
     /// (GPUs per type are among the scaling gauges.)
     /// Breakers: `flotilla_breaker_state{model}` is 0 CLOSED, 1 HALF_OPEN, 2 OPEN.
     func render(summary: ClusterSummary, workersByState: [WorkerState: Int], ready: Bool,
-                breakers: [Flotilla_V1_BreakerInfo] = []) -> [UInt8] {
+                breakers: [Flotilla_V1_BreakerInfo] = [], raft: RaftGauges? = nil) -> [UInt8] {
+        if let raft { record(raft) }
         let breakerGauges: [(String, [(String, String)], Int)] = breakers.flatMap { breaker in
             let state = switch breaker.state {
             case .open: 2
@@ -159,5 +160,40 @@ public final class CoordinatorMetrics: Sendable {
             Metrics.Gauge(label: label, dimensions: dimensions, factory: factory).record(Double(value))
         }
         return registry.emitToBuffer()
+    }
+
+    /// A replicated member's consensus gauges (absent alone).
+    struct RaftGauges {
+        var role: String
+        var term: UInt64
+        var commit: UInt64
+        var applied: UInt64
+        var lastIndex: UInt64
+        var snapshotIndex: UInt64
+        /// Since the member last heard from a leader (0 leading).
+        var lastContactSeconds: Double
+        var electionsStarted: Int
+        var termsLed: UInt64
+        var inboxDropped: UInt64
+    }
+
+    /// `flotilla_raft_role{role}` is 1 for the member's role and 0 for the others.
+    private func record(_ raft: RaftGauges) {
+        for role in ["leader", "follower", "candidate", "pre-candidate"] {
+            Metrics.Gauge(label: "flotilla_raft_role", dimensions: [("role", role)], factory: factory)
+                .record(role == raft.role ? 1 : 0)
+        }
+        let values: [(String, Double)] = [
+            ("flotilla_raft_term", Double(raft.term)),
+            ("flotilla_raft_commit_index", Double(raft.commit)),
+            ("flotilla_raft_applied_index", Double(raft.applied)),
+            ("flotilla_raft_last_index", Double(raft.lastIndex)),
+            ("flotilla_raft_snapshot_index", Double(raft.snapshotIndex)),
+            ("flotilla_raft_last_contact_seconds", raft.lastContactSeconds),
+            ("flotilla_raft_elections_started", Double(raft.electionsStarted)),
+            ("flotilla_raft_terms_led", Double(raft.termsLed)),
+            ("flotilla_raft_inbox_dropped", Double(raft.inboxDropped)),
+        ]
+        for (label, value) in values { Metrics.Gauge(label: label, factory: factory).record(value) }
     }
 }

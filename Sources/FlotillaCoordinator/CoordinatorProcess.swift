@@ -1,6 +1,7 @@
 import FlotillaCoordinatorState
 import FlotillaPKI
 import FlotillaProto
+import FlotillaRaftHost
 import FlotillaScheduler
 import FlotillaTLS
 import FlotillaTransport
@@ -18,6 +19,8 @@ public final class CoordinatorProcess: Service, Sendable {
     let metrics: CoordinatorMetrics
     let logger: Logger
     let tls: TLSContext
+    /// Replicated: the client side of the same certificate, for the links to the other members.
+    let peerTLS: TLSContext?
     private let planner: CoordinatorPlanner
     private let scaling: CoordinatorScaling
 
@@ -35,6 +38,12 @@ public final class CoordinatorProcess: Service, Sendable {
                                             trustRootsPath: configuration.trustRootsPath),
             mode: .server,
             ownIdentity: OwnIdentity(cluster: configuration.cluster, role: .coordinator, name: configuration.name))
+        self.peerTLS = configuration.raft.isReplicated ? try TLSContext(
+            configuration: TLSConfiguration(certificatePath: configuration.certificatePath,
+                                            privateKeyPath: configuration.privateKeyPath,
+                                            trustRootsPath: configuration.trustRootsPath),
+            mode: .client,
+            ownIdentity: OwnIdentity(cluster: configuration.cluster, role: .coordinator, name: configuration.name)) : nil
         self.core = try CoordinatorCore(configuration: configuration, clock: clock, metrics: metrics, logger: logger)
         self.scaling = CoordinatorScaling(metrics: metrics, logger: logger)
         self.planner = CoordinatorPlanner(health: configuration.health,
@@ -52,9 +61,16 @@ public final class CoordinatorProcess: Service, Sendable {
     }
 
     public func run(onListening: @Sendable (BoundPorts) async -> Void) async throws {
-        try await core.start(breakers: configuration.breakers, tenants: configuration.tenants)
         let identity = NodeIdentity(cluster: configuration.cluster, role: .coordinator, name: configuration.name,
                                     region: configuration.region.isEmpty ? nil : configuration.region)
+        if let peerTLS {
+            let core = self.core
+            let others = configuration.raft.peers.filter { $0.name != configuration.name }
+            await core.attach(RaftTransport(
+                peers: others, tls: peerTLS, local: LocalNode(identity: identity), configuration: configuration.transport,
+                logger: logger, unreachable: { member in Task { await core.reportUnreachable(member) } }))
+        }
+        try await core.start(breakers: configuration.breakers, tenants: configuration.tenants)
         let drills = DrillRunner(core: core, configuration: configuration, metrics: metrics, logger: logger)
         let service = CoordinatorService(core: core, configuration: configuration, logger: logger, scaling: scaling,
                                          drills: drills)
@@ -72,10 +88,11 @@ public final class CoordinatorProcess: Service, Sendable {
         }
         // SIGHUP rotates the certificate for new connections; a bad new one is refused.
         let logger = self.logger
-        let reloader = SighupReloader(contexts: [tls]) { line in logger.notice("\(line)") }
+        let reloader = SighupReloader(contexts: [tls] + (peerTLS.map { [$0] } ?? [])) { line in logger.notice("\(line)") }
         defer { reloader.cancel() }
+        let term = await core.term
         logger.notice("coordinator serving", metadata: [
-            "flotilla.name": "\(configuration.name)", "flotilla.term": "\(core.term)",
+            "flotilla.name": "\(configuration.name)", "flotilla.term": "\(term)",
             "flotilla.listen": "\(configuration.listen.host):\(server.port)",
             "flotilla.http": "\(configuration.httpListen.host):\(http.port)",
             "flotilla.certificate_expires": "\(tls.certificate.map { "\($0.notAfter)" } ?? "unknown")",
@@ -87,11 +104,24 @@ public final class CoordinatorProcess: Service, Sendable {
             await self.planLoop()
         }
         logger.info("coordinator shutting down")
+        await handOverLeadership()
         await drills.stop()
         await server.close()
         await http.close()
         await core.close()
         logger.info("coordinator stopped")
+    }
+
+    /// SIGTERM on a leader: leadership goes to the most caught-up member first, so that a
+    /// rolling restart fails no request (they are redirected, not dropped).
+    private func handOverLeadership() async {
+        guard await core.leading else { return }
+        do {
+            let leader = try await core.transferLeadership(to: nil)
+            logger.notice("leadership handed over before stopping", metadata: ["flotilla.raft.leader": "\(leader)"])
+        } catch {
+            logger.warning("could not hand leadership over before stopping", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Each round, woken by the tick or by a change (`PlannerWakeup`): the
@@ -117,6 +147,8 @@ public final class CoordinatorProcess: Service, Sendable {
             // next, so planning takes at most half the core actor however many events
             // arrive, and the events of the rest share one round.
             try? await Task.sleep(for: lastRound)
+            // Replicated, only the leader plans (a follower's state is the leader's, behind).
+            guard await core.plansHere else { continue }
             let roundStarted = ContinuousClock.now
             defer { lastRound = min(ContinuousClock.now - roundStarted, tick) }
             await core.sampleScaling(scaling)
@@ -167,7 +199,8 @@ public final class CoordinatorProcess: Service, Sendable {
             healthy: { await core.failure == nil },
             ready: {
                 if let failure = await core.failure { return (false, "log failed: \(failure)") }
-                return await core.isServing ? (true, "ready") : (false, "starting")
+                guard await core.isServing else { return (false, "starting") }
+                return await core.replicaReadiness ?? (true, "ready")
             },
             metrics: {
                 let now = await core.now()
@@ -176,7 +209,7 @@ public final class CoordinatorProcess: Service, Sendable {
                      state.breakers.map { $0.info(at: now, policy: state.breakerPolicy) })
                 }
                 return metrics.render(summary: summary, workersByState: byState, ready: await core.isServing,
-                                      breakers: breakers)
+                                      breakers: breakers, raft: await core.raftGauges)
             })
     }
 }

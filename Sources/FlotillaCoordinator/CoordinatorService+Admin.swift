@@ -25,7 +25,7 @@ extension CoordinatorService {
         me.name = configuration.name
         me.address = configuration.listen.description
         me.state = .leader
-        me.term = core.term
+        me.term = await core.term
         me.commitIndex = applied
         response.coordinators = [me]
         response.workersReady = UInt32(summary.workersReady)

@@ -22,6 +22,8 @@ struct CoordinatorService: FlotillaService {
             guard await core.isServing else {
                 throw FlotillaError(.unavailable, "the coordinator is starting or its log failed", retryAfterMilliseconds: 500)
             }
+            // A replicated member that does not lead serves nothing but consensus and health.
+            if let redirect = await core.redirect() { throw redirect }
             return try await route(request)
         } catch let error as FlotillaError {
             return .failure(error)
@@ -32,7 +34,13 @@ struct CoordinatorService: FlotillaService {
     }
 
     func connectionClosed(_ peer: PeerInfo) async {
+        core.raftInbox?.connectionClosed(peer.connectionID)
         await core.connectionClosed(peer.connectionID)
+    }
+
+    /// Consensus messages go to the Raft inbox in arrival order (PROTOCOL.md §4.5).
+    func receiveInOrder(_ request: InboundRequest) -> Bool {
+        core.raftInbox?.receive(request) ?? false
     }
 
     private func route(_ request: InboundRequest) async throws -> ServiceReply {

@@ -89,6 +89,20 @@ public struct CoordinatorState: Hashable, Sendable {
     }
 }
 
+extension CoordinatorState {
+    /// An entry of the replicated log that holds no command (a Raft leader's first entry of
+    /// its term, a membership change): it takes its place in the sequence and changes nothing
+    /// else, so every replica's `lastAppliedIndex` is the Raft applied index. False (and no
+    /// change) for an entry out of sequence.
+    @discardableResult
+    public mutating func skip(index: UInt64, term: UInt64) -> Bool {
+        guard index == lastAppliedIndex + 1 else { return false }
+        lastAppliedIndex = index
+        lastAppliedTerm = term
+        return true
+    }
+}
+
 // MARK: - Reading the state
 
 extension CoordinatorState {

@@ -5,7 +5,7 @@ import FlotillaRaft
 /// the entries, the `CONSENSUS` file holds the term and vote. `save(_:)` does step 1 of the
 /// Ready contract: when it returns, everything the Ready's messages depend on is synced.
 public actor RaftStorage {
-    public let log: DurableLog
+    public nonisolated let log: DurableLog
     public let directory: String
     /// The term and vote last written, so that a Ready that only moves the commit index costs
     /// no extra sync (the commit index is advisory: a restarted member learns it again).
@@ -28,8 +28,19 @@ public actor RaftStorage {
     }
 
     /// What the Raft node restarts from.
-    public func load() throws -> StoredState {
-        let state = written
+    public func load() throws -> StoredState { try Self.stored(in: log, written: written) }
+
+    /// Opens the storage and reads what the node restarts from, in one step (for a shell
+    /// that builds its node before it runs anything asynchronous).
+    public static func openLoaded(directory: String, configuration: DurableLog.Configuration = .init()) throws
+        -> (storage: RaftStorage, stored: StoredState) {
+        let log = try DurableLog.open(directory: directory, configuration: configuration)
+        let state = try ConsensusStateFile.read(directory: directory) ?? ConsensusState()
+        let stored = try stored(in: log, written: state)
+        return (RaftStorage(log: log, directory: directory, written: state), stored)
+    }
+
+    private static func stored(in log: DurableLog, written state: ConsensusState) throws -> StoredState {
         var snapshot: Snapshot?
         if let stored = try log.loadSnapshot() {
             let decoded = try RaftRecordCodec.decodeSnapshotData(stored.data)

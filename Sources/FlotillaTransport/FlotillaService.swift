@@ -39,8 +39,14 @@ public protocol FlotillaService: Sendable {
     func handle(_ request: InboundRequest) async -> ServiceReply
     /// Called once when a handshaken connection closes, for any reason.
     func connectionClosed(_ peer: PeerInfo) async
+    /// Takes a one-way message synchronously, on the connection's event loop, in the order
+    /// it arrived; returns false to have it handled by `handle(_:)` in a task of its own
+    /// instead (which does not keep order). Consensus traffic needs the order (PROTOCOL.md
+    /// §4.5): the receiver queues it (bounded) and must not block here.
+    func receiveInOrder(_ request: InboundRequest) -> Bool
 }
 
 extension FlotillaService {
     public func connectionClosed(_ peer: PeerInfo) async {}
+    public func receiveInOrder(_ request: InboundRequest) -> Bool { false }
 }

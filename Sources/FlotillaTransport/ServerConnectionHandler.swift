@@ -232,13 +232,14 @@ final class ServerConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             if !oneWay { write(context: context, pong, correlationID: frame.correlationID, flags: .response) }
             return
         }
+        let request = InboundRequest(peer: peer, kind: frame.kind, correlationID: frame.correlationID, message: envelope.message)
+        if oneWay, service.receiveInOrder(request) { return }
         if oneWay {
             oneWayInFlight += 1
         } else {
             inFlight += 1
             inFlightBytes += bytes
         }
-        let request = InboundRequest(peer: peer, kind: frame.kind, correlationID: frame.correlationID, message: envelope.message)
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let service = self.service
         let loop = context.eventLoop

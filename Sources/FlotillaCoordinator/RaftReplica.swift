@@ -1,0 +1,51 @@
+import FlotillaCoordinatorState
+import FlotillaProto
+import FlotillaRaft
+import FlotillaRaftHost
+import FlotillaRaftStorage
+import Foundation
+
+/// What a coordinator of a replicated group holds beside its state: its Raft node, the
+/// node's storage, the links to the other members and the queue of their messages. Owned by
+/// the `CoordinatorCore` actor and used only on it (a class so that the core mutates the
+/// node in place).
+final class RaftReplica {
+    var node: RaftNode
+    let storage: RaftStorage
+    let settings: RaftSettings
+    let inbox: RaftInbox
+    /// Set once the process starts serving (the links need its TLS context).
+    var transport: RaftTransport?
+    var pending = PendingProposals()
+    /// Runs the Ready loop: every input to the node wakes it.
+    let readyWakeup = PlannerWakeup()
+    /// When this member last heard from a leader (or, leading, when it became leader).
+    var lastContactMs: UInt64 = 0
+    /// Elections that made this member leader.
+    var termsLed: UInt64 = 0
+    /// What a new leader writes at the start of its term (the configuration's).
+    var breakers = BreakerPolicy()
+    var tenants: [Flotilla_V1_TenantQuota] = []
+
+    init(node: RaftNode, storage: RaftStorage, settings: RaftSettings, inbox: RaftInbox) {
+        self.node = node
+        self.storage = storage
+        self.settings = settings
+        self.inbox = inbox
+    }
+
+    /// The configuration of a member, from the settings: pre-vote and check-quorum on, the
+    /// election timeout in heartbeat ticks, a seed of its own.
+    static func options(name: String, settings: RaftSettings) -> RaftOptions {
+        RaftOptions(id: name, electionTicks: max(3, settings.electionTicks), heartbeatTicks: 1, preVote: true,
+                    checkQuorum: true, seed: UInt64.random(in: 1...UInt64.max))
+    }
+
+    /// The protocol address of the current leader, for NOT_LEADER hints.
+    var leaderAddress: String? {
+        guard let leader = node.leader, leader != node.id else { return nil }
+        return settings.peer(named: leader)?.address.description
+    }
+
+    var isLeader: Bool { node.role == .leader }
+}
