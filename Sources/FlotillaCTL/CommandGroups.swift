@@ -9,6 +9,7 @@ extension Flotillactl {
         BreakersCommand.self,
         TenantsCommand.self,
         DrillCommand.self,
+        OperatorCommand.self,
         TLSCommand.self,
     ]
 }

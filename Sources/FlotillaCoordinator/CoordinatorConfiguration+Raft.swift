@@ -12,6 +12,9 @@ public struct RaftSettings: Sendable, Equatable {
     /// A follower that hears nothing from a leader for this long (randomized up to twice
     /// it) starts an election.
     public var electionTimeoutMs: UInt64 = 1_000
+    /// A new member of a running group: it starts with no membership and waits to be added
+    /// (`flotillactl operator raft add-peer`) instead of bootstrapping from `peers`.
+    public var join = false
 
     public init() {}
 
@@ -43,6 +46,7 @@ extension CoordinatorConfiguration {
             throw ConfigError(key: "raft.election_timeout",
                               "must be at least 3 times raft.heartbeat_interval (\(raft.electionTimeoutMs) ms < 3 × \(raft.heartbeatIntervalMs) ms), or followers time out between heartbeats")
         }
+        raft.join = try reader.bool("raft.join", default: raft.join)
         guard !raft.peers.isEmpty else { return raft }
         guard raft.peers.count <= RaftSettings.maxPeers else {
             throw ConfigError(key: "raft.peers", "at most \(RaftSettings.maxPeers) coordinators per region (\(raft.peers.count) given): each one more slows every commit")

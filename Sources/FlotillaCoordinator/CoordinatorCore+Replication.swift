@@ -24,7 +24,7 @@ extension CoordinatorCore {
         }
         let settings = configuration.raft
         let node = RaftNode(options: RaftReplica.options(name: configuration.name, settings: settings), stored: stored,
-                            bootstrap: Membership(voters: settings.peers.map(\.name)))
+                            bootstrap: settings.join ? .none : Membership(voters: settings.peers.map(\.name)))
         logger.info("recovered raft member", metadata: [
             "flotilla.raft.term": "\(node.term)", "flotilla.raft.snapshot_index": "\(node.snapshotIndex)",
             "flotilla.raft.last_index": "\(node.lastIndex)", "flotilla.raft.commit": "\(node.commitIndex)",
@@ -81,6 +81,7 @@ extension CoordinatorCore {
     func raftStep(_ message: Message) {
         guard let replica else { return }
         replica.node.step(message)
+        replica.lastHeard[message.from] = now()
         if let leader = replica.node.leader, message.from == leader { replica.lastContactMs = now() }
         replica.readyWakeup.wake()
     }

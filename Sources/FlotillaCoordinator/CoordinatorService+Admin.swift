@@ -8,7 +8,7 @@ extension CoordinatorService {
     func clusterStatus() async -> Flotilla_V1_ClusterStatusResponse {
         let now = await core.now()
         let scaling = self.scaling
-        let (summary, signals, applied, tenants) = await core.read { state in
+        let (summary, signals, _, tenants) = await core.read { state in
             (state.summary, scaling.signals(of: state, at: now), state.lastAppliedIndex,
              state.tenants.map { quota in
                  var usage = Flotilla_V1_TenantUsage()
@@ -21,13 +21,7 @@ extension CoordinatorService {
         var response = Flotilla_V1_ClusterStatusResponse()
         response.cluster = configuration.cluster
         response.region = configuration.region
-        var me = Flotilla_V1_CoordinatorInfo()
-        me.name = configuration.name
-        me.address = configuration.listen.description
-        me.state = .leader
-        me.term = await core.term
-        me.commitIndex = applied
-        response.coordinators = [me]
+        response.coordinators = await core.coordinatorInfos(address: configuration.listen.description)
         response.workersReady = UInt32(summary.workersReady)
         response.workersTotal = UInt32(summary.workersTotal)
         response.gpusTotal = UInt32(summary.gpusTotal)

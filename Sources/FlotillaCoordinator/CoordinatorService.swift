@@ -72,6 +72,8 @@ struct CoordinatorService: FlotillaService {
         case let m as Flotilla_V1_DrillRequest: return .message(try await drills.run(m, startedBy: request.peer.identity.name))
         case let m as Flotilla_V1_ListDrillsRequest: return .message(await listDrills(m))
         case let m as Flotilla_V1_GetDrillRequest: return .message(try await getDrill(m))
+        case let m as Flotilla_V1_RaftTransferLeadershipRequest: return .message(try await transferLeadership(m))
+        case let m as Flotilla_V1_RaftMembershipRequest: return .message(try await changeMembership(m))
         default:
             throw FlotillaError(.failedPrecondition,
                                 "\(request.kind) is not served by this coordinator version (single region)")

@@ -21,6 +21,8 @@ final class RaftReplica {
     let readyWakeup = PlannerWakeup()
     /// When this member last heard from a leader (or, leading, when it became leader).
     var lastContactMs: UInt64 = 0
+    /// When each other member was last heard from (any message).
+    var lastHeard: [NodeID: UInt64] = [:]
     /// Elections that made this member leader.
     var termsLed: UInt64 = 0
     /// What a new leader writes at the start of its term (the configuration's).

@@ -105,11 +105,25 @@ public nonisolated struct Flotilla_V1_CoordinatorInfo: Sendable {
 
   public var address: String = String()
 
+  /// UNSPECIFIED: the leader has not heard from it
   public var state: Flotilla_V1_CoordinatorState = .unspecified
 
   public var term: UInt64 = 0
 
+  /// the leader's; for another member, what it has replicated
   public var commitIndex: UInt64 = 0
+
+  /// Replicated groups (raft.peers); as the leader sees each member.
+  public var matchIndex: UInt64 = 0
+
+  /// since the leader last heard from it (0: the leader itself)
+  public var lastContactMs: UInt64 = 0
+
+  /// false: a learner, which replicates but does not vote
+  public var voter: Bool = false
+
+  /// heard from within an election timeout
+  public var reachable: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1027,6 +1041,107 @@ public nonisolated struct Flotilla_V1_GetDrillRequest: Sendable {
   public init() {}
 }
 
+/// `flotillactl operator raft` (replicated groups only). Answered by the leader; a
+/// follower answers NOT_LEADER.
+public nonisolated struct Flotilla_V1_RaftTransferLeadershipRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var to: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Flotilla_V1_RaftTransferLeadershipResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// the member that leads now
+  public var leader: String = String()
+
+  public var tookMs: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Flotilla_V1_RaftMembershipRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var action: Flotilla_V1_RaftMembershipRequest.Action = .unspecified
+
+  /// the member; it must be listed in the leader's raft.peers (its address)
+  public var name: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum Action: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+    case unspecified // = 0
+
+    /// add (as a voter), or promote a learner
+    case addVoter // = 1
+    case addLearner // = 2
+    case remove // = 3
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .unspecified
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .unspecified
+      case 1: self = .addVoter
+      case 2: self = .addLearner
+      case 3: self = .remove
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .unspecified: return 0
+      case .addVoter: return 1
+      case .addLearner: return 2
+      case .remove: return 3
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [Flotilla_V1_RaftMembershipRequest.Action] = [
+      .unspecified,
+      .addVoter,
+      .addLearner,
+      .remove,
+    ]
+
+  }
+
+  public init() {}
+}
+
+public nonisolated struct Flotilla_V1_RaftMembershipResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// as committed
+  public var members: [Flotilla_V1_CoordinatorInfo] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "flotilla.v1"
@@ -1056,7 +1171,7 @@ nonisolated extension Flotilla_V1_ClusterStatusRequest: SwiftProtobuf.Message, S
 
 nonisolated extension Flotilla_V1_CoordinatorInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CoordinatorInfo"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}address\0\u{1}state\0\u{1}term\0\u{3}commit_index\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}address\0\u{1}state\0\u{1}term\0\u{3}commit_index\0\u{3}match_index\0\u{3}last_contact_ms\0\u{1}voter\0\u{1}reachable\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1069,6 +1184,10 @@ nonisolated extension Flotilla_V1_CoordinatorInfo: SwiftProtobuf.Message, SwiftP
       case 3: try { try decoder.decodeSingularEnumField(value: &self.state) }()
       case 4: try { try decoder.decodeSingularUInt64Field(value: &self.term) }()
       case 5: try { try decoder.decodeSingularUInt64Field(value: &self.commitIndex) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.matchIndex) }()
+      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.lastContactMs) }()
+      case 8: try { try decoder.decodeSingularBoolField(value: &self.voter) }()
+      case 9: try { try decoder.decodeSingularBoolField(value: &self.reachable) }()
       default: break
       }
     }
@@ -1090,6 +1209,18 @@ nonisolated extension Flotilla_V1_CoordinatorInfo: SwiftProtobuf.Message, SwiftP
     if self.commitIndex != 0 {
       try visitor.visitSingularUInt64Field(value: self.commitIndex, fieldNumber: 5)
     }
+    if self.matchIndex != 0 {
+      try visitor.visitSingularUInt64Field(value: self.matchIndex, fieldNumber: 6)
+    }
+    if self.lastContactMs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.lastContactMs, fieldNumber: 7)
+    }
+    if self.voter != false {
+      try visitor.visitSingularBoolField(value: self.voter, fieldNumber: 8)
+    }
+    if self.reachable != false {
+      try visitor.visitSingularBoolField(value: self.reachable, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1099,6 +1230,10 @@ nonisolated extension Flotilla_V1_CoordinatorInfo: SwiftProtobuf.Message, SwiftP
     if lhs.state != rhs.state {return false}
     if lhs.term != rhs.term {return false}
     if lhs.commitIndex != rhs.commitIndex {return false}
+    if lhs.matchIndex != rhs.matchIndex {return false}
+    if lhs.lastContactMs != rhs.lastContactMs {return false}
+    if lhs.voter != rhs.voter {return false}
+    if lhs.reachable != rhs.reachable {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2685,6 +2820,140 @@ nonisolated extension Flotilla_V1_GetDrillRequest: SwiftProtobuf.Message, SwiftP
 
   public static func ==(lhs: Flotilla_V1_GetDrillRequest, rhs: Flotilla_V1_GetDrillRequest) -> Bool {
     if lhs.id != rhs.id {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flotilla_V1_RaftTransferLeadershipRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RaftTransferLeadershipRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}to\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.to) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.to.isEmpty {
+      try visitor.visitSingularStringField(value: self.to, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flotilla_V1_RaftTransferLeadershipRequest, rhs: Flotilla_V1_RaftTransferLeadershipRequest) -> Bool {
+    if lhs.to != rhs.to {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flotilla_V1_RaftTransferLeadershipResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RaftTransferLeadershipResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}leader\0\u{3}took_ms\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.leader) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.tookMs) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.leader.isEmpty {
+      try visitor.visitSingularStringField(value: self.leader, fieldNumber: 1)
+    }
+    if self.tookMs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.tookMs, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flotilla_V1_RaftTransferLeadershipResponse, rhs: Flotilla_V1_RaftTransferLeadershipResponse) -> Bool {
+    if lhs.leader != rhs.leader {return false}
+    if lhs.tookMs != rhs.tookMs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flotilla_V1_RaftMembershipRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RaftMembershipRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}action\0\u{1}name\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.action) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.action != .unspecified {
+      try visitor.visitSingularEnumField(value: self.action, fieldNumber: 1)
+    }
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flotilla_V1_RaftMembershipRequest, rhs: Flotilla_V1_RaftMembershipRequest) -> Bool {
+    if lhs.action != rhs.action {return false}
+    if lhs.name != rhs.name {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Flotilla_V1_RaftMembershipRequest.Action: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ACTION_UNSPECIFIED\0\u{1}ACTION_ADD_VOTER\0\u{1}ACTION_ADD_LEARNER\0\u{1}ACTION_REMOVE\0")
+}
+
+nonisolated extension Flotilla_V1_RaftMembershipResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RaftMembershipResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}members\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.members) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.members.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.members, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Flotilla_V1_RaftMembershipResponse, rhs: Flotilla_V1_RaftMembershipResponse) -> Bool {
+    if lhs.members != rhs.members {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -96,6 +96,12 @@ public actor ClusterClient {
                         where error.code == .unavailable && !connection.isActive && !reconnected && Self.mayResend(message) {
                 reconnected = true
                 current = nil
+            } catch let error as FlotillaError where error.code == .deadlineExceeded {
+                // A server that holds the connection open but answers nothing (frozen, or cut
+                // off behind a live socket): the next request goes to the next address.
+                await dropConnection()
+                cursor += 1
+                throw error
             }
         }
     }
@@ -113,6 +119,13 @@ public actor ClusterClient {
     static func mayResend(_ message: any SwiftProtobuf.Message) -> Bool {
         if let submit = message as? Flotilla_V1_SubmitJobRequest { return !submit.spec.idempotencyKey.isEmpty }
         return !(message is Flotilla_V1_DrillRequest)
+    }
+
+    /// Gives up on the current server (it stopped answering on a live connection): the
+    /// next request connects to the next address.
+    public func abandonConnection() async {
+        await dropConnection()
+        cursor += 1
     }
 
     private func dropConnection() async {

@@ -19,7 +19,8 @@ public enum RolePolicy {
         case .submitJobRequest, .submitJobsRequest, .getJobRequest, .listJobsRequest, .watchJobRequest, .cancelJobRequest:
             return jobSenders
         case .clusterStatusRequest, .listWorkersRequest, .drainWorkerRequest, .listBreakersRequest,
-            .breakerActionRequest, .setTenantRequest, .drillRequest, .listDrillsRequest, .getDrillRequest, .listRegionsRequest:
+            .breakerActionRequest, .setTenantRequest, .drillRequest, .listDrillsRequest, .getDrillRequest, .listRegionsRequest,
+            .raftTransferLeadershipRequest, .raftMembershipRequest:
             return [.admin]
         case .raftMessage, .raftSnapshotChunk, .replicateRequest:
             return [.coordinator]

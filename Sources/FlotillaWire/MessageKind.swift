@@ -74,6 +74,10 @@ public enum MessageKind: UInt16, Sendable, CaseIterable {
     case listDrillsRequest = 314
     case listDrillsResponse = 315
     case getDrillRequest = 316
+    case raftTransferLeadershipRequest = 317
+    case raftTransferLeadershipResponse = 318
+    case raftMembershipRequest = 319
+    case raftMembershipResponse = 320
     case coordinatorInfo = 350
     case tierQueue = 351
     case workerInfo = 352
@@ -163,6 +167,10 @@ public enum MessageKind: UInt16, Sendable, CaseIterable {
         case .listDrillsRequest: return Flotilla_V1_ListDrillsRequest.self
         case .listDrillsResponse: return Flotilla_V1_ListDrillsResponse.self
         case .getDrillRequest: return Flotilla_V1_GetDrillRequest.self
+        case .raftTransferLeadershipRequest: return Flotilla_V1_RaftTransferLeadershipRequest.self
+        case .raftTransferLeadershipResponse: return Flotilla_V1_RaftTransferLeadershipResponse.self
+        case .raftMembershipRequest: return Flotilla_V1_RaftMembershipRequest.self
+        case .raftMembershipResponse: return Flotilla_V1_RaftMembershipResponse.self
         case .coordinatorInfo: return Flotilla_V1_CoordinatorInfo.self
         case .tierQueue: return Flotilla_V1_TierQueue.self
         case .workerInfo: return Flotilla_V1_WorkerInfo.self

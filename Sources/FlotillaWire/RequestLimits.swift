@@ -9,7 +9,8 @@ extension MessageKind {
         // Queries and commands with a handful of scalar fields.
         case .hello, .ping, .streamCancel, .getJobRequest, .listJobsRequest, .watchJobRequest, .cancelJobRequest,
              .clusterStatusRequest, .listWorkersRequest, .drainWorkerRequest, .listBreakersRequest,
-             .breakerActionRequest, .setTenantRequest, .drillRequest, .listDrillsRequest, .getDrillRequest, .subscribeDirectivesRequest, .drainNotice,
+             .breakerActionRequest, .setTenantRequest, .drillRequest, .listDrillsRequest, .getDrillRequest, .subscribeDirectivesRequest,
+             .raftTransferLeadershipRequest, .raftMembershipRequest, .drainNotice,
              .progressReport, .checkpointReport:
             return 8 << 10
         // A result carries at most 8 KiB of error text; a heartbeat lists up to 256 attempts.

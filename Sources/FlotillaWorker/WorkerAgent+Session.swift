@@ -54,6 +54,9 @@ extension WorkerAgent {
             }
         } catch {
             reason = "\(error)"
+            // The coordinator holds the connection but stopped answering (frozen, or a leader
+            // cut off): try the next one instead of waiting on it again.
+            if let error = error as? FlotillaError, error.code == .deadlineExceeded { await client.abandonConnection() }
         }
         session = nil
         sessionInterrupt = nil

@@ -12,7 +12,7 @@ import Testing
             #expect(MessageKind.of(kind.messageType.init()) == kind)
         }
         // One kind per message declared in proto-spec/flotilla/v1/*.proto.
-        #expect(MessageKind.allCases.count == 81)
+        #expect(MessageKind.allCases.count == 85)
     }
 
     @Test func numbersFollowTheAreaRanges() {

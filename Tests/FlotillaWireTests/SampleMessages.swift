@@ -422,6 +422,12 @@ enum SampleMessages {
         case .listDrillsResponse:
             return Flotilla_V1_ListDrillsResponse.with { $0.drills = [.with { $0.id = "d-1"; $0.verdict = .aborted }] }
         case .getDrillRequest: return Flotilla_V1_GetDrillRequest.with { $0.id = "d-1" }
+        case .raftTransferLeadershipRequest: return Flotilla_V1_RaftTransferLeadershipRequest.with { $0.to = "c2" }
+        case .raftTransferLeadershipResponse:
+            return Flotilla_V1_RaftTransferLeadershipResponse.with { $0.leader = "c2"; $0.tookMs = 42 }
+        case .raftMembershipRequest:
+            return Flotilla_V1_RaftMembershipRequest.with { $0.action = .addLearner; $0.name = "c4" }
+        case .raftMembershipResponse: return Flotilla_V1_RaftMembershipResponse.with { $0.members = [coordinator] }
         case .coordinatorInfo: return coordinator
         case .tierQueue: return queue
         case .workerInfo: return workerInfo

@@ -22,14 +22,8 @@ struct ClusterStatusText {
         fields.append("Wait", "p99 \(Self.spoken(status.p99QueueWaitMs)) from queue to start (last 10 minutes)")
         var sections = [fields.text]
         if !status.coordinators.isEmpty {
-            var table = Table("COORDINATOR", "ADDRESS", "STATE", "TERM", "COMMIT")
-            for coordinator in status.coordinators {
-                table.append([
-                    coordinator.name, coordinator.address.isEmpty ? "-" : coordinator.address, coordinator.state.name,
-                    "\(coordinator.term)", "\(coordinator.commitIndex)",
-                ])
-            }
-            sections.append(table.text)
+            let table = PeerTable.text(status.coordinators)
+            sections.append(table)
         }
         if !status.queues.isEmpty {
             var table = Table("TIER", "QUEUED", "OLDEST-WAIT")
