@@ -86,6 +86,17 @@ extension CoordinatorCore {
         replica.readyWakeup.wake()
     }
 
+    /// A connection from another coordinator closed. When it was the leader's, its process
+    /// has most likely died (a crash closes its sockets): campaign within a few ticks rather
+    /// than waiting out the election timeout (`RaftNode.forgetLeader`; a false alarm costs a
+    /// refused pre-vote, and the leader's next heartbeat restores it).
+    func peerConnectionClosed(_ member: NodeID) {
+        guard let replica, member != name, replica.node.leader == member, !replica.isLeader else { return }
+        replica.node.forgetLeader(campaignWithin: 3)
+        logger.info("the leader's connection closed; campaigning soon", metadata: ["flotilla.raft.leader": "\(member)"])
+        replica.readyWakeup.wake()
+    }
+
     func reportUnreachable(_ member: NodeID) {
         replica?.node.reportUnreachable(member)
     }

@@ -35,6 +35,7 @@ struct CoordinatorService: FlotillaService {
 
     func connectionClosed(_ peer: PeerInfo) async {
         core.raftInbox?.connectionClosed(peer.connectionID)
+        if peer.identity.role == .coordinator { await core.peerConnectionClosed(peer.identity.name) }
         await core.connectionClosed(peer.connectionID)
     }
 

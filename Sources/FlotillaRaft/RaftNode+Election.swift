@@ -79,3 +79,20 @@ extension RaftNode {
         }
     }
 }
+
+extension RaftNode {
+    /// A follower learned that its leader is gone (the shell saw the leader's connection close,
+    /// as it does when the leader's process dies). It forgets the leader, which ends the lease
+    /// under which it would refuse votes, and campaigns within 1…`ticks` ticks (drawn from the
+    /// seed, so two followers rarely split the vote) instead of a whole election timeout.
+    ///
+    /// Safe whatever the truth: the campaign is a pre-vote, which succeeds only if a majority
+    /// also stopped hearing from the leader; a live leader's next message restores everything.
+    /// etcd-io/raft has the same input (`ForgetLeader`), without the shortened timer.
+    public mutating func forgetLeader(campaignWithin ticks: Int) {
+        guard role == .follower, leader != nil else { return }
+        leader = nil
+        let soon = 1 + random.below(max(1, ticks))
+        electionElapsed = max(electionElapsed, randomizedElectionTicks - soon)
+    }
+}

@@ -86,6 +86,11 @@ public struct RaftSimulation {
             crashedUntil[leader] = now + 1 + random.below(2 * options.electionTicks)
             report.crashes += 1
             log("\(leader) (leader) crashes")
+            if options.leaderHints { hintLeaderGone(leader, chance: 70) }
+        }
+        // A false alarm: a follower is told its live leader's connection closed.
+        if options.leaderHints, let leader = currentLeader, random.below(1000) < 5 {
+            hintLeaderGone(leader, chance: 30)
         }
         if random.chance(options.partitionPercent) {
             if network.isPartitioned {
@@ -229,6 +234,15 @@ public struct RaftSimulation {
     // MARK: - Helpers
 
     func isLive(_ id: NodeID) -> Bool { crashedUntil[id] == nil }
+
+    /// Each live follower of `leader` sees its connection close with `chance` percent.
+    mutating func hintLeaderGone(_ leader: NodeID, chance: Int) {
+        for id in ids where id != leader && isLive(id) && hosts[id]!.node.leader == leader && random.chance(chance) {
+            hosts[id]!.node.forgetLeader(campaignWithin: 3)
+            report.leaderHints += 1
+            log("\(id) hears that leader \(leader) is gone")
+        }
+    }
 
     var liveHosts: [NodeHost] { ids.compactMap { isLive($0) ? hosts[$0] : nil } }
 

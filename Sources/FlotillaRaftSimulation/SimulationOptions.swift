@@ -26,12 +26,15 @@ public struct SimulationOptions: Equatable, Sendable {
     public var membershipChanges: Bool
     /// The healed phase must elect a leader and commit a new entry within this many steps.
     public var recoveryBound: Int
+    /// Followers are told when their leader's connection closes, as a coordinator is
+    /// (`RaftNode.forgetLeader`): on most leader crashes, and now and then falsely.
+    public var leaderHints: Bool
 
     public init(
         seed: UInt64, nodes: Int = 3, steps: Int = 600, electionTicks: Int = 10, dropPercent: Int = 5,
         duplicatePercent: Int = 2, maxDelay: Int = 3, crashPerMille: Int = 3, leaderCrashPerMille: Int = 15, partitionPercent: Int = 2,
         proposePercent: Int = 30, readyPercent: Int = 85, compactEvery: Int = 40, membershipChanges: Bool = false,
-        recoveryBound: Int = 400
+        recoveryBound: Int = 400, leaderHints: Bool = false
     ) {
         self.seed = seed
         self.nodes = nodes
@@ -48,12 +51,13 @@ public struct SimulationOptions: Equatable, Sendable {
         self.compactEvery = compactEvery
         self.membershipChanges = membershipChanges
         self.recoveryBound = recoveryBound
+        self.leaderHints = leaderHints
     }
 
     /// The one-line command that replays this run exactly.
     public var replayCommand: String {
         "flotilla-bench raft-sim --seed \(seed) --nodes \(nodes) --steps \(steps)"
-            + (membershipChanges ? " --membership" : "") + " --verbose"
+            + (membershipChanges ? " --membership" : "") + (leaderHints ? " --leader-hints" : "") + " --verbose"
     }
 }
 
@@ -71,6 +75,7 @@ public struct SimulationReport: Equatable, Sendable {
     public var messagesDropped = 0
     public var snapshotsSent = 0
     public var membershipChanges = 0
+    public var leaderHints = 0
     /// Steps from healing everything to a committed and everywhere-applied new entry.
     public var recoverySteps = 0
 

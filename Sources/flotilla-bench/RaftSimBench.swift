@@ -12,6 +12,7 @@ struct RaftSimBench: ParsableCommand {
     @Option(help: "Nodes in the group (3 or 5).") var nodes: Int = 3
     @Option(help: "Steps of faults before the healed phase.") var steps: Int = 600
     @Flag(help: "Start with three voters and change membership during the run.") var membership = false
+    @Flag(help: "Tell followers when their leader's connection closes (forgetLeader).") var leaderHints = false
     @Flag(help: "Print every step of each run.") var verbose = false
 
     func run() throws {
@@ -19,7 +20,8 @@ struct RaftSimBench: ParsableCommand {
         var failures = 0
         var leaders = 0, acknowledged = 0, slowest = 0
         for seed in seed..<(seed + UInt64(seeds)) {
-            var simulation = RaftSimulation(options: SimulationOptions(seed: seed, nodes: nodes, steps: steps, membershipChanges: membership))
+            var simulation = RaftSimulation(options: SimulationOptions(seed: seed, nodes: nodes, steps: steps, membershipChanges: membership,
+                                                                       leaderHints: leaderHints))
             if verbose { simulation.trace = [] }
             do {
                 let report = try simulation.run()

@@ -109,6 +109,11 @@ struct Scenario {
             }
             hosts[id]!.compact(through: index)
             return "snapshot at \(hosts[id]!.node.snapshotIndex)"
+        case "forget-leader":
+            // The shell saw the leader's connection close: `forget-leader ID ticks=N`.
+            let id = try name(command, 0)
+            hosts[id]!.node.forgetLeader(campaignWithin: command.int("ticks", default: 3))
+            return hosts[id]!.node.status.scriptDescription
         case "restart":
             let id = try name(command, 0)
             hosts[id]!.restart()

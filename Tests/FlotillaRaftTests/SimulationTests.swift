@@ -9,20 +9,25 @@ import Testing
         var nodes: Int
         var membership: Bool
         var seeds: Range<UInt64>
-        var description: String { "\(nodes) nodes\(membership ? " with membership changes" : ""), seeds \(seeds)" }
+        var leaderHints = false
+        var description: String {
+            "\(nodes) nodes\(membership ? " with membership changes" : "")\(leaderHints ? " with leader hints" : ""), seeds \(seeds)"
+        }
     }
 
     static let shapes = [
         Shape(nodes: 3, membership: false, seeds: 0..<500),
         Shape(nodes: 5, membership: false, seeds: 10_000..<10_300),
         Shape(nodes: 5, membership: true, seeds: 20_000..<20_200),
+        Shape(nodes: 3, membership: false, seeds: 30_000..<30_200, leaderHints: true),
     ]
 
     @Test(arguments: shapes)
     func everySeedKeepsTheInvariants(_ shape: Shape) {
         var totals = SimulationReport(seed: 0)
         for seed in shape.seeds {
-            var simulation = RaftSimulation(options: SimulationOptions(seed: seed, nodes: shape.nodes, membershipChanges: shape.membership))
+            var simulation = RaftSimulation(options: SimulationOptions(seed: seed, nodes: shape.nodes, membershipChanges: shape.membership,
+                                                                       leaderHints: shape.leaderHints))
             do {
                 let report = try simulation.run()
                 totals.leadersElected += report.leadersElected
@@ -31,6 +36,7 @@ import Testing
                 totals.partitions += report.partitions
                 totals.snapshotsSent += report.snapshotsSent
                 totals.membershipChanges += report.membershipChanges
+                totals.leaderHints += report.leaderHints
                 totals.messagesDropped += report.messagesDropped
                 totals.recoverySteps = max(totals.recoverySteps, report.recoverySteps)
             } catch {
@@ -47,6 +53,7 @@ import Testing
         #expect(totals.snapshotsSent > seeds / 10)
         #expect(totals.messagesDropped > seeds * 10)
         if shape.membership { #expect(totals.membershipChanges > seeds) }
+        if shape.leaderHints { #expect(totals.leaderHints > seeds) }
         print("simulation \(shape): \(totals.leadersElected) leaders, \(totals.acknowledged) acknowledged, "
               + "\(totals.crashes) crashes, \(totals.partitions) partitions, \(totals.snapshotsSent) snapshots, "
               + "\(totals.membershipChanges) membership changes, slowest recovery \(totals.recoverySteps) steps")
