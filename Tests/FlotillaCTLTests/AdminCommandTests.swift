@@ -15,7 +15,18 @@ import Testing
         leader.state = .leader
         leader.term = 7
         leader.commitIndex = 1234
-        status.coordinators = [leader]
+        leader.matchIndex = 1234
+        leader.voter = true
+        leader.reachable = true
+        var follower = Flotilla_V1_CoordinatorInfo()
+        follower.name = "c2"
+        follower.address = "10.0.0.2:7400"
+        follower.state = .follower
+        follower.term = 7
+        follower.matchIndex = 1200
+        follower.voter = true
+        follower.lastContactMs = 40
+        status.coordinators = [leader, follower]
         status.workersReady = 2
         status.workersTotal = 3
         status.gpusTotal = 12
@@ -86,7 +97,9 @@ import Testing
                 #expect(result.stdout.contains(expected), "missing \(expected) in\n\(result.stdout)")
             }
             let lines = result.stdout.split(separator: "\n").map(String.init)
-            #expect(lines.contains { words($0) == ["c1", "10.0.0.1:7400", "LEADER", "7", "1234"] })
+            #expect(lines.contains { words($0) == ["c1", "10.0.0.1:7400", "LEADER", "yes", "7", "1234", "-"] })
+            // A follower the leader cannot reach says so instead of its last known role.
+            #expect(lines.contains { words($0) == ["c2", "10.0.0.2:7400", "UNREACHABLE", "yes", "7", "1200", "40", "ms", "ago"] })
             #expect(lines.contains { words($0) == ["premium", "1", "12s"] })
 
             let json = try await harness.run(["status", "--json"])
