@@ -157,6 +157,17 @@ extension CoordinatorCore {
 
     private func handleReady(_ replica: RaftReplica) async {
         let ready = replica.node.ready()
+        // A leader's appends and heartbeats go out while it syncs the same entries (thesis
+        // §10.2.1), unless they carry a commit index past what is already on its disk (a
+        // lone voter commits its own entries at once). Everything else waits for the sync, as
+        // a vote or an acknowledgement promises what is on disk.
+        let stable = ready.entries.first.map { $0.index - 1 } ?? replica.node.lastIndex
+        let early = ready.messages.filter { Self.mayPrecedeSync($0, stable: stable) }
+        replica.transport?.send(early)
+        // Committed entries handed out are already stable, so they apply during the sync
+        // too, unless a snapshot replaces the state first.
+        let applyEarly = ready.snapshot == nil
+        if applyEarly { applyCommitted(ready.committedEntries, replica) }
         do {
             try await replica.storage.save(ready)
         } catch {
@@ -166,11 +177,16 @@ extension CoordinatorCore {
             replica.pending.failAll(FlotillaError(.unavailable, "the coordinator's log failed: \(error)"))
             return
         }
-        replica.transport?.send(ready.messages)
+        replica.transport?.send(ready.messages.filter { !Self.mayPrecedeSync($0, stable: stable) })
         if let snapshot = ready.snapshot { restore(from: snapshot, replica) }
-        applyCommitted(ready.committedEntries, replica)
+        if !applyEarly { applyCommitted(ready.committedEntries, replica) }
         if let leadership = ready.leadership { leadershipChanged(leadership, replica) }
         replica.node.advance(ready)
+    }
+
+    /// Only a leader sends appends and heartbeats; `stable` is its last entry already synced.
+    static func mayPrecedeSync(_ message: Message, stable: UInt64) -> Bool {
+        (message.kind == .append || message.kind == .heartbeat) && message.commit <= stable
     }
 
     /// A leader's snapshot replaced this member's log: the state becomes the snapshot's.
@@ -210,6 +226,7 @@ extension CoordinatorCore {
             replica.pending.applied(index: entry.index, term: entry.term, outcome: outcome,
                                     orElse: self.notLeader("another leader's entry took its place"))
         }
+        if let last = entries.last { replica.node.applied(through: last.index) }
         sendOutgoingDirectives()
         metrics.applied(lastIndex: state.lastAppliedIndex, syncs: log.syncCount)
         snapshotIfDue()

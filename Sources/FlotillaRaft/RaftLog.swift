@@ -76,14 +76,16 @@ struct RaftLog: Sendable {
     }
 
     var hasUnstableEntries: Bool { stable < lastIndex }
-    var hasEntriesToApply: Bool { max(applied + 1, firstIndex) <= committed }
+    var hasEntriesToApply: Bool { max(applied + 1, firstIndex) <= min(committed, stable) }
 
-    /// Committed entries the shell has not applied. They are stable by the time the shell
-    /// applies them, since a Ready's entries are stored before its committed entries are applied.
+    /// Committed entries the shell has not applied, only those already on stable storage (as
+    /// etcd's): the shell may apply them before it stores the same Ready's new entries, so a
+    /// commit is not held up by an unrelated sync.
     var entriesToApply: [Entry] {
         let start = max(applied + 1, firstIndex)
-        guard start <= committed else { return [] }
-        return Array(entries[Int(start - firstIndex)...Int(committed - firstIndex)])
+        let last = min(committed, stable)
+        guard start <= last else { return [] }
+        return Array(entries[Int(start - firstIndex)...Int(last - firstIndex)])
     }
 
     /// The first of `incoming` that is new or disagrees with this log, or nil when all are here.

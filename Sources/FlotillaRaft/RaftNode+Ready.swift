@@ -36,6 +36,12 @@ extension RaftNode {
         if let applied = ready.committedEntries.last?.index { log.applied = max(log.applied, applied) }
     }
 
+    /// The shell applied the Ready's committed entries through `index` before `advance(_:)`
+    /// (while it stores the same Ready): a snapshot it takes of them may compact at once.
+    public mutating func applied(through index: UInt64) {
+        log.applied = max(log.applied, min(index, log.committed, log.stable))
+    }
+
     /// The shell took a snapshot of its state at `index` (at most the applied index): entries
     /// up to there are dropped, and followers that need them get the snapshot instead.
     public mutating func compact(through index: UInt64, data: [UInt8]) {

@@ -16,6 +16,10 @@ enum Measure {
         return Double(operations) / (Double(now() - start) / 1e9)
     }
 
+    static func nanoseconds(_ duration: Duration) -> UInt64 {
+        UInt64(max(0, duration.components.seconds)) * 1_000_000_000 + UInt64(max(0, duration.components.attoseconds) / 1_000_000_000)
+    }
+
     static func percentile(_ sorted: [UInt64], _ p: Double) -> Double {
         guard !sorted.isEmpty else { return 0 }
         let index = min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)

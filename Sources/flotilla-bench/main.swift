@@ -8,7 +8,7 @@ struct FlotillaBench: ParsableCommand {
         abstract: "Flotilla benchmarks (run with -c release).",
         subcommands: [
             WireBench.self, FuzzBench.self, RPCBench.self, ClusterBench.self, ScheduleBench.self, StateBench.self,
-            AttackBench.self, RaftSimBench.self,
+            AttackBench.self, RaftSimBench.self, RaftBench.self,
         ]
     )
 }
@@ -21,6 +21,8 @@ do {
         try await rpc.measure()
     } else if let cluster = command as? ClusterBench {
         try await cluster.measure()
+    } else if let raft = command as? RaftBench {
+        try await raft.measure()
     } else if let attacks = command as? AttackBench {
         try await attacks.measure()
     } else {

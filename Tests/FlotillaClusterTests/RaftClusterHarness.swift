@@ -47,8 +47,21 @@ final class RaftClusterHarness: @unchecked Sendable {
             await cluster.shutdown()
             return result
         } catch {
+            cluster.printOutputTails()
             await cluster.shutdown()
             throw error
+        }
+    }
+
+    /// What each process printed last: a failed test's evidence, since the directory goes.
+    func printOutputTails(lines: Int = 25) {
+        for child in everyChild {
+            if let keep = ProcessInfo.processInfo.environment["KEEP_LOGS"] {
+                try? FileManager.default.createDirectory(atPath: keep, withIntermediateDirectories: true)
+                try? FileManager.default.copyItem(atPath: child.logURL.path, toPath: keep + "/" + child.logURL.lastPathComponent)
+            }
+            let tail = child.output.split(separator: "\n").suffix(lines).joined(separator: "\n")
+            print("--- \(child.name), last \(lines) lines:\n\(tail)")
         }
     }
 
