@@ -213,6 +213,10 @@ extension CoordinatorCore {
                     let record = try LogEntryRecord(index: entry.index, term: entry.term, payload: bytes)
                     let applied = state.apply(record)
                     deliver(applied, of: record.command)
+                    if leading, applied.isAccepted, replica.termTimes.firstSubmissionAt == nil,
+                       case .submitJob? = record.command.kind {
+                        replica.termTimes.firstSubmissionAt = now()
+                    }
                     if applied.isAccepted, PlannerWakeup.wakes(for: record.command) { wakeup.wake() }
                     outcome = applied
                 } catch {
@@ -255,6 +259,7 @@ extension CoordinatorCore {
             term = leadership.term
             replica.termsLed += 1
             replica.lastContactMs = now()
+            replica.termTimes = RaftReplica.TermTimes(term: leadership.term, electedAt: now())
             // Liveness starts afresh: every worker gets the restart grace to reach this leader.
             heard = [:]
             let term = leadership.term
@@ -275,8 +280,10 @@ extension CoordinatorCore {
         }
         guard replica.isLeader, replica.node.term == term else { return }
         leading = true
+        replica.termTimes.servingAt = now()
         wakeup.wake()
         logger.notice("leading", metadata: ["flotilla.raft.term": "\(term)", "flotilla.jobs": "\(state.jobCount)"])
+        replica.onLeading?(term)
     }
 
     /// No longer the leader: what was not committed fails with NOT_LEADER, and every stream

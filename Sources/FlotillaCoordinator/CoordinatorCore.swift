@@ -150,8 +150,9 @@ actor CoordinatorCore {
             configuration.append(.setTenant(tenant, at: now))
         }
         _ = try await propose(configuration)
-        // A drill its leader did not finish cannot be watched by this one.
-        if var orphan = state.runningDrill {
+        // A drill its leader did not finish cannot be watched by this one, except a
+        // leader-failover, which the next leader judges (DrillRunner.leaderStarted).
+        if var orphan = state.runningDrill, orphan.kind != .leaderFailover {
             orphan.verdict = .aborted
             orphan.reason = "the coordinator running it stopped before it ended (a new term began)"
             orphan.timeline.append("ABORTED: \(orphan.reason)")

@@ -72,6 +72,7 @@ public final class CoordinatorProcess: Service, Sendable {
         }
         try await core.start(breakers: configuration.breakers, tenants: configuration.tenants)
         let drills = DrillRunner(core: core, configuration: configuration, metrics: metrics, logger: logger)
+        await core.setOnLeading { term in Task { await drills.leaderStarted(term: term) } }
         let service = CoordinatorService(core: core, configuration: configuration, logger: logger, scaling: scaling,
                                          drills: drills)
         let server = try await FlotillaServer.start(

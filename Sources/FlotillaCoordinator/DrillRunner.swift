@@ -35,8 +35,10 @@ actor DrillRunner {
             throw FlotillaError(.failedPrecondition, "drills are disabled on this coordinator (set drills.enabled: true in its configuration)")
         }
         switch request.kind {
-        case .leaderFailover, .regionFailover:
-            throw FlotillaError(.failedPrecondition, "\(request.kind) drills need replicated coordinators or routers, which this version does not run")
+        case .regionFailover:
+            throw FlotillaError(.failedPrecondition, "region-failover drills need region routers, which this version does not run")
+        case .leaderFailover:
+            break
         default:
             guard DrillProfile.of(request.kind) != nil else {
                 throw FlotillaError(.invalidArgument, "unknown drill kind \(request.kind.rawValue); see PROTOCOL.md §14.3")
@@ -45,6 +47,7 @@ actor DrillRunner {
         if let running = await core.read({ $0.runningDrill }) {
             throw FlotillaError(.failedPrecondition, "drill \(running.id) (\(DrillProfile.of(running.kind)?.name ?? "\(running.kind)")) is still running; one drill at a time")
         }
+        if request.kind == .leaderFailover { return try await runLeaderFailover(request, startedBy: startedBy) }
         let health = configuration.health
         let planned = await core.read { state in
             Result { () throws(DrillPlanError) -> DrillPlan in try DrillPlanner.plan(request, state: state, health: health) }
@@ -87,6 +90,10 @@ actor DrillRunner {
         watching = task
         return request.detach ? started : await task.value
     }
+
+    var isWatching: Bool { watching != nil }
+    func startWatching(_ task: Task<Flotilla_V1_DrillReport, Never>) { watching = task }
+    func stoppedWatching() { watching = nil }
 
     /// Stops watching (the coordinator shuts down): the drill ends ABORTED.
     func stop() async {

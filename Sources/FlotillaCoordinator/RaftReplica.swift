@@ -28,6 +28,18 @@ final class RaftReplica {
     /// What a new leader writes at the start of its term (the configuration's).
     var breakers = BreakerPolicy()
     var tenants: [Flotilla_V1_TenantQuota] = []
+    /// This member's current term as leader, for the leader-failover drill: when it was
+    /// elected, when its first entry committed, when it acknowledged its first submission.
+    var termTimes = TermTimes()
+    /// Called once it serves as leader (the drill runner picks up a running drill).
+    var onLeading: (@Sendable (UInt64) -> Void)?
+
+    struct TermTimes {
+        var term: UInt64 = 0
+        var electedAt: UInt64 = 0
+        var servingAt: UInt64 = 0
+        var firstSubmissionAt: UInt64?
+    }
 
     init(node: RaftNode, storage: RaftStorage, settings: RaftSettings, inbox: RaftInbox) {
         self.node = node

@@ -73,3 +73,23 @@ extension Flotilla_V1_Command {
         return command
     }
 }
+
+extension CoordinatorState {
+    /// Jobs removed by retention at or after `time` (a drill tells pruned jobs from lost ones).
+    public func removedJobCount(since time: UInt64) -> Int {
+        removedJobs.order.reversed().prefix { $0.removedAt >= time }.count
+    }
+
+    /// The newest job's submission sequence; 0 before the first.
+    public var lastJobSequence: UInt64 { jobsByID.idBySequence.keys.max() ?? 0 }
+
+    /// Jobs submitted at or before `sequence` that the state still holds.
+    public func jobCount(throughSequence sequence: UInt64) -> Int {
+        jobsByID.idBySequence.keys.count { $0 <= sequence }
+    }
+
+    /// Jobs with more than one live attempt: what "runs twice" means in the state itself.
+    public var jobsWithTwoLiveAttempts: Int {
+        jobsByID.values.count { job in job.attempts.count(where: \.isLive) > 1 }
+    }
+}

@@ -17,6 +17,7 @@ public enum DrillPlanner {
         guard let profile = DrillProfile.of(request.kind) else {
             throw .invalid("drill \(request.kind) is not run by a coordinator of this version")
         }
+        guard profile.kind != .leaderFailover else { throw .invalid("leader-failover is planned by LeaderFailover.plan") }
         let duration = request.durationMs == 0 ? DrillProfile.defaultDurationMs : request.durationMs
         let delay = request.delayMs == 0 ? DrillProfile.defaultDelayMs : request.delayMs
         guard duration <= DrillProfile.maxDurationMs else { throw .invalid("duration_ms \(duration) is over the 10 min limit") }

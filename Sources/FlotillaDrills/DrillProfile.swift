@@ -21,7 +21,7 @@ public struct DrillProfile: Sendable, Hashable {
     public static let maxTimeoutMs: UInt64 = 3_600_000
 
     /// The profile of a kind a coordinator runs; nil for kinds it does not
-    /// (leader and region failover belong to replicated coordinators and routers).
+    /// (region failover belongs to routers).
     public static func of(_ kind: Flotilla_V1_DrillRequest.Kind) -> DrillProfile? {
         switch kind {
         case .killWorker:
@@ -40,6 +40,10 @@ public struct DrillProfile: Sendable, Hashable {
             DrillProfile(kind: kind, name: "slow-worker", hypothesis:
                 "with reports and heartbeats delayed below the suspicion threshold, the queue adapts: no job fails and no worker is declared lost",
                 defaultObjectiveMs: 0, lasts: true)
+        case .leaderFailover:
+            DrillProfile(kind: kind, name: "leader-failover", hypothesis:
+                "another coordinator is elected and serves within the objective; no acknowledged job is lost, none runs twice, and no running job is restarted",
+                defaultObjectiveMs: LeaderFailover.killObjectiveMs, lasts: false)
         case .failZone:
             DrillProfile(kind: kind, name: "fail-zone", hypothesis:
                 "the zone's jobs resume on other zones, and new work goes to other zones until the zone returns",
@@ -52,6 +56,7 @@ public struct DrillProfile: Sendable, Hashable {
     /// The objective in words, for the report.
     public func objectiveText(_ objectiveMs: UInt64) -> String {
         if kind == .slowWorker { return "no failed jobs and no worker declared lost" }
+        if kind == .leaderFailover { return "a new leader within \(DrillClock.text(ms: objectiveMs))" }
         return "running again within \(DrillClock.text(ms: objectiveMs))"
     }
 }

@@ -22,6 +22,45 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+/// How LEADER_FAILOVER takes the leader away (§14.5).
+public nonisolated enum Flotilla_V1_FailoverMode: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+
+  /// the leader's process is killed (SIGKILL)
+  case kill // = 0
+
+  /// the leader hands leadership to the most caught-up voter
+  case transfer // = 1
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .kill
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .kill
+    case 1: self = .transfer
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .kill: return 0
+    case .transfer: return 1
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Flotilla_V1_FailoverMode] = [
+    .kill,
+    .transfer,
+  ]
+
+}
+
 public nonisolated enum Flotilla_V1_DrillVerdict: SwiftProtobuf.Enum, Swift.CaseIterable {
   public typealias RawValue = Int
   case unspecified // = 0
@@ -644,6 +683,9 @@ public nonisolated struct Flotilla_V1_DrillRequest: Sendable {
   /// answer once injected (verdict RUNNING) instead of at the end
   public var detach: Bool = false
 
+  /// LEADER_FAILOVER: kill the leader (default) or hand leadership over
+  public var mode: Flotilla_V1_FailoverMode = .kill
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum Kind: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -769,6 +811,12 @@ public nonisolated struct Flotilla_V1_DrillJobRecovery: Sendable {
 
   public var succeeded: Bool = false
 
+  /// LEADER_FAILOVER: the attempt running at the injection
+  public var attemptBefore: UInt32 = 0
+
+  /// LEADER_FAILOVER: its attempt when the drill ended
+  public var attemptAfter: UInt32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -818,6 +866,12 @@ public nonisolated struct Flotilla_V1_DrillBaseline: Sendable {
   public var jobsQueued: UInt32 = 0
 
   public var jobsRunning: UInt32 = 0
+
+  /// the newest job's submission sequence (0: none yet)
+  public var lastJobSequence: UInt64 = 0
+
+  /// every job the state held
+  public var jobsTotal: UInt32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -998,6 +1052,46 @@ public nonisolated struct Flotilla_V1_DrillReport: @unchecked Sendable {
   /// Clears the value of `baseline`. Subsequent reads from it will return its default value.
   public mutating func clearBaseline() {_uniqueStorage()._baseline = nil}
 
+  /// LEADER_FAILOVER (§14.5); offsets from the injection, measured by the new leader.
+  public var mode: Flotilla_V1_FailoverMode {
+    get {_storage._mode}
+    set {_uniqueStorage()._mode = newValue}
+  }
+
+  public var newLeader: String {
+    get {_storage._newLeader}
+    set {_uniqueStorage()._newLeader = newValue}
+  }
+
+  public var newTerm: UInt64 {
+    get {_storage._newTerm}
+    set {_uniqueStorage()._newTerm = newValue}
+  }
+
+  /// -> the new leader was elected
+  public var electedMs: UInt64 {
+    get {_storage._electedMs}
+    set {_uniqueStorage()._electedMs = newValue}
+  }
+
+  /// -> its term's first entry committed (it serves)
+  public var firstCommitMs: UInt64 {
+    get {_storage._firstCommitMs}
+    set {_uniqueStorage()._firstCommitMs = newValue}
+  }
+
+  /// -> the first submission it acknowledged (0: none came)
+  public var firstSubmissionMs: UInt64 {
+    get {_storage._firstSubmissionMs}
+    set {_uniqueStorage()._firstSubmissionMs = newValue}
+  }
+
+  /// running jobs whose attempt changed (should be 0)
+  public var jobsRestarted: UInt32 {
+    get {_storage._jobsRestarted}
+    set {_uniqueStorage()._jobsRestarted = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1145,6 +1239,10 @@ public nonisolated struct Flotilla_V1_RaftMembershipResponse: Sendable {
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "flotilla.v1"
+
+nonisolated extension Flotilla_V1_FailoverMode: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0FAILOVER_MODE_KILL\0\u{1}FAILOVER_MODE_TRANSFER\0")
+}
 
 nonisolated extension Flotilla_V1_DrillVerdict: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0DRILL_VERDICT_UNSPECIFIED\0\u{1}DRILL_VERDICT_RUNNING\0\u{1}DRILL_VERDICT_PASS\0\u{1}DRILL_VERDICT_FAIL\0\u{1}DRILL_VERDICT_ABORTED\0\u{1}DRILL_VERDICT_REFUSED\0\u{1}DRILL_VERDICT_DRY_RUN\0")
@@ -2133,7 +2231,7 @@ nonisolated extension Flotilla_V1_SetTenantResponse: SwiftProtobuf.Message, Swif
 
 nonisolated extension Flotilla_V1_DrillRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DrillRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{1}target\0\u{3}timeout_ms\0\u{3}duration_ms\0\u{3}delay_ms\0\u{1}zone\0\u{3}job_id\0\u{3}objective_ms\0\u{3}dry_run\0\u{1}force\0\u{1}detach\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{1}target\0\u{3}timeout_ms\0\u{3}duration_ms\0\u{3}delay_ms\0\u{1}zone\0\u{3}job_id\0\u{3}objective_ms\0\u{3}dry_run\0\u{1}force\0\u{1}detach\0\u{1}mode\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2152,6 +2250,7 @@ nonisolated extension Flotilla_V1_DrillRequest: SwiftProtobuf.Message, SwiftProt
       case 9: try { try decoder.decodeSingularBoolField(value: &self.dryRun) }()
       case 10: try { try decoder.decodeSingularBoolField(value: &self.force) }()
       case 11: try { try decoder.decodeSingularBoolField(value: &self.detach) }()
+      case 12: try { try decoder.decodeSingularEnumField(value: &self.mode) }()
       default: break
       }
     }
@@ -2191,6 +2290,9 @@ nonisolated extension Flotilla_V1_DrillRequest: SwiftProtobuf.Message, SwiftProt
     if self.detach != false {
       try visitor.visitSingularBoolField(value: self.detach, fieldNumber: 11)
     }
+    if self.mode != .kill {
+      try visitor.visitSingularEnumField(value: self.mode, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2206,6 +2308,7 @@ nonisolated extension Flotilla_V1_DrillRequest: SwiftProtobuf.Message, SwiftProt
     if lhs.dryRun != rhs.dryRun {return false}
     if lhs.force != rhs.force {return false}
     if lhs.detach != rhs.detach {return false}
+    if lhs.mode != rhs.mode {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2252,7 +2355,7 @@ nonisolated extension Flotilla_V1_DrillEvent: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Flotilla_V1_DrillJobRecovery: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DrillJobRecovery"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{3}worker_before\0\u{3}worker_after\0\u{3}step_at_injection\0\u{3}checkpoint_step\0\u{3}resumed_step\0\u{3}steps_lost\0\u{1}recovered\0\u{3}recovery_ms\0\u{1}failed\0\u{3}ran_twice\0\u{1}succeeded\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}job_id\0\u{3}worker_before\0\u{3}worker_after\0\u{3}step_at_injection\0\u{3}checkpoint_step\0\u{3}resumed_step\0\u{3}steps_lost\0\u{1}recovered\0\u{3}recovery_ms\0\u{1}failed\0\u{3}ran_twice\0\u{1}succeeded\0\u{3}attempt_before\0\u{3}attempt_after\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2272,6 +2375,8 @@ nonisolated extension Flotilla_V1_DrillJobRecovery: SwiftProtobuf.Message, Swift
       case 10: try { try decoder.decodeSingularBoolField(value: &self.failed) }()
       case 11: try { try decoder.decodeSingularBoolField(value: &self.ranTwice) }()
       case 12: try { try decoder.decodeSingularBoolField(value: &self.succeeded) }()
+      case 13: try { try decoder.decodeSingularUInt32Field(value: &self.attemptBefore) }()
+      case 14: try { try decoder.decodeSingularUInt32Field(value: &self.attemptAfter) }()
       default: break
       }
     }
@@ -2314,6 +2419,12 @@ nonisolated extension Flotilla_V1_DrillJobRecovery: SwiftProtobuf.Message, Swift
     if self.succeeded != false {
       try visitor.visitSingularBoolField(value: self.succeeded, fieldNumber: 12)
     }
+    if self.attemptBefore != 0 {
+      try visitor.visitSingularUInt32Field(value: self.attemptBefore, fieldNumber: 13)
+    }
+    if self.attemptAfter != 0 {
+      try visitor.visitSingularUInt32Field(value: self.attemptAfter, fieldNumber: 14)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2330,6 +2441,8 @@ nonisolated extension Flotilla_V1_DrillJobRecovery: SwiftProtobuf.Message, Swift
     if lhs.failed != rhs.failed {return false}
     if lhs.ranTwice != rhs.ranTwice {return false}
     if lhs.succeeded != rhs.succeeded {return false}
+    if lhs.attemptBefore != rhs.attemptBefore {return false}
+    if lhs.attemptAfter != rhs.attemptAfter {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2402,7 +2515,7 @@ nonisolated extension Flotilla_V1_DrillPhase: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Flotilla_V1_DrillBaseline: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DrillBaseline"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workers_ready\0\u{3}workers_total\0\u{3}gpus_total\0\u{3}gpus_allocated\0\u{3}jobs_queued\0\u{3}jobs_running\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}workers_ready\0\u{3}workers_total\0\u{3}gpus_total\0\u{3}gpus_allocated\0\u{3}jobs_queued\0\u{3}jobs_running\0\u{3}last_job_sequence\0\u{3}jobs_total\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2416,6 +2529,8 @@ nonisolated extension Flotilla_V1_DrillBaseline: SwiftProtobuf.Message, SwiftPro
       case 4: try { try decoder.decodeSingularUInt32Field(value: &self.gpusAllocated) }()
       case 5: try { try decoder.decodeSingularUInt32Field(value: &self.jobsQueued) }()
       case 6: try { try decoder.decodeSingularUInt32Field(value: &self.jobsRunning) }()
+      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.lastJobSequence) }()
+      case 8: try { try decoder.decodeSingularUInt32Field(value: &self.jobsTotal) }()
       default: break
       }
     }
@@ -2440,6 +2555,12 @@ nonisolated extension Flotilla_V1_DrillBaseline: SwiftProtobuf.Message, SwiftPro
     if self.jobsRunning != 0 {
       try visitor.visitSingularUInt32Field(value: self.jobsRunning, fieldNumber: 6)
     }
+    if self.lastJobSequence != 0 {
+      try visitor.visitSingularUInt64Field(value: self.lastJobSequence, fieldNumber: 7)
+    }
+    if self.jobsTotal != 0 {
+      try visitor.visitSingularUInt32Field(value: self.jobsTotal, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2450,6 +2571,8 @@ nonisolated extension Flotilla_V1_DrillBaseline: SwiftProtobuf.Message, SwiftPro
     if lhs.gpusAllocated != rhs.gpusAllocated {return false}
     if lhs.jobsQueued != rhs.jobsQueued {return false}
     if lhs.jobsRunning != rhs.jobsRunning {return false}
+    if lhs.lastJobSequence != rhs.lastJobSequence {return false}
+    if lhs.jobsTotal != rhs.jobsTotal {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2457,7 +2580,7 @@ nonisolated extension Flotilla_V1_DrillBaseline: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Flotilla_V1_DrillReport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DrillReport"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{1}target\0\u{1}recovered\0\u{3}detection_ms\0\u{3}recovery_ms\0\u{3}jobs_moved\0\u{3}jobs_lost\0\u{1}timeline\0\u{1}id\0\u{1}verdict\0\u{1}reason\0\u{1}hypothesis\0\u{3}objective_ms\0\u{3}blast_radius\0\u{3}started_by\0\u{3}started_unix_ms\0\u{3}ended_unix_ms\0\u{1}events\0\u{1}jobs\0\u{3}recovery_p50_ms\0\u{3}recovery_max_ms\0\u{3}jobs_failed\0\u{3}jobs_ran_twice\0\u{1}phases\0\u{1}workers\0\u{3}duration_ms\0\u{3}delay_ms\0\u{1}zone\0\u{3}timeout_ms\0\u{1}forced\0\u{1}baseline\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{1}target\0\u{1}recovered\0\u{3}detection_ms\0\u{3}recovery_ms\0\u{3}jobs_moved\0\u{3}jobs_lost\0\u{1}timeline\0\u{1}id\0\u{1}verdict\0\u{1}reason\0\u{1}hypothesis\0\u{3}objective_ms\0\u{3}blast_radius\0\u{3}started_by\0\u{3}started_unix_ms\0\u{3}ended_unix_ms\0\u{1}events\0\u{1}jobs\0\u{3}recovery_p50_ms\0\u{3}recovery_max_ms\0\u{3}jobs_failed\0\u{3}jobs_ran_twice\0\u{1}phases\0\u{1}workers\0\u{3}duration_ms\0\u{3}delay_ms\0\u{1}zone\0\u{3}timeout_ms\0\u{1}forced\0\u{1}baseline\0\u{1}mode\0\u{3}new_leader\0\u{3}new_term\0\u{3}elected_ms\0\u{3}first_commit_ms\0\u{3}first_submission_ms\0\u{3}jobs_restarted\0")
 
   fileprivate class _StorageClass {
     var _kind: Flotilla_V1_DrillRequest.Kind = .unspecified
@@ -2491,6 +2614,13 @@ nonisolated extension Flotilla_V1_DrillReport: SwiftProtobuf.Message, SwiftProto
     var _timeoutMs: UInt64 = 0
     var _forced: Bool = false
     var _baseline: Flotilla_V1_DrillBaseline? = nil
+    var _mode: Flotilla_V1_FailoverMode = .kill
+    var _newLeader: String = String()
+    var _newTerm: UInt64 = 0
+    var _electedMs: UInt64 = 0
+    var _firstCommitMs: UInt64 = 0
+    var _firstSubmissionMs: UInt64 = 0
+    var _jobsRestarted: UInt32 = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -2532,6 +2662,13 @@ nonisolated extension Flotilla_V1_DrillReport: SwiftProtobuf.Message, SwiftProto
       _timeoutMs = source._timeoutMs
       _forced = source._forced
       _baseline = source._baseline
+      _mode = source._mode
+      _newLeader = source._newLeader
+      _newTerm = source._newTerm
+      _electedMs = source._electedMs
+      _firstCommitMs = source._firstCommitMs
+      _firstSubmissionMs = source._firstSubmissionMs
+      _jobsRestarted = source._jobsRestarted
     }
   }
 
@@ -2581,6 +2718,13 @@ nonisolated extension Flotilla_V1_DrillReport: SwiftProtobuf.Message, SwiftProto
         case 29: try { try decoder.decodeSingularUInt64Field(value: &_storage._timeoutMs) }()
         case 30: try { try decoder.decodeSingularBoolField(value: &_storage._forced) }()
         case 31: try { try decoder.decodeSingularMessageField(value: &_storage._baseline) }()
+        case 32: try { try decoder.decodeSingularEnumField(value: &_storage._mode) }()
+        case 33: try { try decoder.decodeSingularStringField(value: &_storage._newLeader) }()
+        case 34: try { try decoder.decodeSingularUInt64Field(value: &_storage._newTerm) }()
+        case 35: try { try decoder.decodeSingularUInt64Field(value: &_storage._electedMs) }()
+        case 36: try { try decoder.decodeSingularUInt64Field(value: &_storage._firstCommitMs) }()
+        case 37: try { try decoder.decodeSingularUInt64Field(value: &_storage._firstSubmissionMs) }()
+        case 38: try { try decoder.decodeSingularUInt32Field(value: &_storage._jobsRestarted) }()
         default: break
         }
       }
@@ -2686,6 +2830,27 @@ nonisolated extension Flotilla_V1_DrillReport: SwiftProtobuf.Message, SwiftProto
       try { if let v = _storage._baseline {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 31)
       } }()
+      if _storage._mode != .kill {
+        try visitor.visitSingularEnumField(value: _storage._mode, fieldNumber: 32)
+      }
+      if !_storage._newLeader.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._newLeader, fieldNumber: 33)
+      }
+      if _storage._newTerm != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._newTerm, fieldNumber: 34)
+      }
+      if _storage._electedMs != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._electedMs, fieldNumber: 35)
+      }
+      if _storage._firstCommitMs != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._firstCommitMs, fieldNumber: 36)
+      }
+      if _storage._firstSubmissionMs != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._firstSubmissionMs, fieldNumber: 37)
+      }
+      if _storage._jobsRestarted != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._jobsRestarted, fieldNumber: 38)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2726,6 +2891,13 @@ nonisolated extension Flotilla_V1_DrillReport: SwiftProtobuf.Message, SwiftProto
         if _storage._timeoutMs != rhs_storage._timeoutMs {return false}
         if _storage._forced != rhs_storage._forced {return false}
         if _storage._baseline != rhs_storage._baseline {return false}
+        if _storage._mode != rhs_storage._mode {return false}
+        if _storage._newLeader != rhs_storage._newLeader {return false}
+        if _storage._newTerm != rhs_storage._newTerm {return false}
+        if _storage._electedMs != rhs_storage._electedMs {return false}
+        if _storage._firstCommitMs != rhs_storage._firstCommitMs {return false}
+        if _storage._firstSubmissionMs != rhs_storage._firstSubmissionMs {return false}
+        if _storage._jobsRestarted != rhs_storage._jobsRestarted {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -7,6 +7,6 @@ struct DrillCommand: AsyncParsableCommand {
         abstract: "Run failover drills and read their reports (admin certificate).",
         subcommands: [
             KillWorkerDrill.self, FreezeWorkerDrill.self, CorruptCheckpointDrill.self, SlowWorkerDrill.self,
-            FailZoneDrill.self, ListDrills.self, ShowDrill.self,
+            FailZoneDrill.self, LeaderFailoverDrill.self, ListDrills.self, ShowDrill.self,
         ])
 }

@@ -41,6 +41,11 @@ struct DrillOptions: ParsableArguments {
         valueName: "job-id"))
     var job: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "How the leader is taken away: kill (SIGKILL, the default) or transfer (a graceful handover). leader-failover.",
+        valueName: "kill|transfer"))
+    var mode: FailoverModeArgument?
+
     @Option(
         name: .customLong("objective"),
         help: ArgumentHelp(
@@ -83,7 +88,7 @@ struct DrillOptions: ParsableArguments {
 
     /// The options only some kinds take.
     enum KindOption: String, CaseIterable {
-        case target, duration, delay, zone, job
+        case target, duration, delay, zone, job, mode
 
         var flag: String { "--" + rawValue }
 
@@ -94,6 +99,7 @@ struct DrillOptions: ParsableArguments {
             case .delay: return [.slowWorker]
             case .zone: return [.failZone]
             case .job: return [.corruptCheckpoint]
+            case .mode: return [.leaderFailover]
             }
         }
     }
@@ -105,6 +111,7 @@ struct DrillOptions: ParsableArguments {
         case .delay: return delayMilliseconds != nil
         case .zone: return zone != nil
         case .job: return job != nil
+        case .mode: return mode != nil
         }
     }
 
@@ -137,12 +144,14 @@ struct DrillOptions: ParsableArguments {
         if takes(.delay) { request.delayMs = delayMilliseconds ?? 0 }
         if takes(.zone) { request.zone = zone ?? "" }
         if takes(.job) { request.jobID = job ?? "" }
+        if takes(.mode) { request.mode = mode == .transfer ? .transfer : .kill }
         request.objectiveMs = objectiveMilliseconds ?? 0
         request.timeoutMs = timeoutMilliseconds ?? 0
         request.dryRun = dryRun
         request.force = force
         // Detached, the coordinator answers once the fault is in; waiting, once the drill is over.
-        request.detach = !wait
+        // The leader a leader-failover takes away always answers at once (flotillactl follows).
+        request.detach = !wait || kind == .leaderFailover
         return request
     }
 
@@ -154,4 +163,9 @@ struct DrillOptions: ParsableArguments {
         guard wait else { return usual }
         return max(usual, (timeoutMilliseconds ?? defaultTimeoutMilliseconds) + Self.reportMarginMilliseconds)
     }
+}
+
+/// `--mode` of leader-failover.
+enum FailoverModeArgument: String, ExpressibleByArgument, CaseIterable {
+    case kill, transfer
 }

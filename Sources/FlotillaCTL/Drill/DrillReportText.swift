@@ -10,7 +10,7 @@ enum DrillReportText {
     static func render(_ report: Flotilla_V1_DrillReport, time: TimeText = TimeText()) -> String {
         let sections = [
             header(report, time: time), purpose(report), blastRadius(report), baseline(report), timeline(report),
-            detection(report), jobs(report), recovery(report), phases(report), verdict(report),
+            failover(report), detection(report), jobs(report), recovery(report), phases(report), verdict(report),
         ]
         return sections.compactMap { $0 }.joined(separator: "\n\n")
     }
@@ -28,6 +28,7 @@ enum DrillReportText {
         fields.append("Target", report.target.isEmpty ? "-" : report.target)
         if !report.workers.isEmpty { fields.append("Workers", report.workers.joined(separator: ", ")) }
         if !report.zone.isEmpty { fields.append("Zone", report.zone) }
+        if report.kind == .leaderFailover { fields.append("Mode", report.mode == .transfer ? "transfer" : "kill (SIGKILL)") }
         if report.durationMs > 0 { fields.append("Duration", DrillDuration.text(report.durationMs)) }
         if report.delayMs > 0 { fields.append("Delay", DrillDuration.text(report.delayMs)) }
         if report.timeoutMs > 0 { fields.append("Timeout", DrillDuration.text(report.timeoutMs)) }
@@ -77,8 +78,21 @@ enum DrillReportText {
         })
     }
 
+    /// leader-failover: what the new leader measured.
+    static func failover(_ report: Flotilla_V1_DrillReport) -> String? {
+        guard report.kind == .leaderFailover, !report.newLeader.isEmpty else { return nil }
+        var fields = Fields()
+        fields.append("New leader", "\(report.newLeader) (term \(report.newTerm))")
+        fields.append("Elected", "+" + DrillDuration.text(report.electedMs))
+        fields.append("Serving", "+" + DrillDuration.text(report.firstCommitMs) + " (its term's first entry committed)")
+        fields.append("First ack", report.firstSubmissionMs == 0 ? "no submission came during the drill"
+            : "+" + DrillDuration.text(report.firstSubmissionMs))
+        fields.append("Jobs restarted", mustBeZero(report.jobsRestarted))
+        return fields.text
+    }
+
     static func detection(_ report: Flotilla_V1_DrillReport) -> String? {
-        guard report.detectionMs > 0 else { return nil }
+        guard report.kind != .leaderFailover, report.detectionMs > 0 else { return nil }
         return "Detection: \(DrillDuration.text(report.detectionMs)) from the injection to SUSPECT or LOST"
     }
 
@@ -119,7 +133,7 @@ enum DrillReportText {
         } else if report.recoveryMs > 0 {
             fields.append("Recovery", DrillDuration.text(report.recoveryMs))
         }
-        fields.append("Jobs moved", "\(report.jobsMoved)")
+        if report.kind != .leaderFailover { fields.append("Jobs moved", "\(report.jobsMoved)") }
         fields.append("Jobs failed", mustBeZero(report.jobsFailed))
         fields.append("Jobs ran twice", mustBeZero(report.jobsRanTwice))
         fields.append("Jobs lost", mustBeZero(report.jobsLost))
