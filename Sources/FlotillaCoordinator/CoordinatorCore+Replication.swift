@@ -92,7 +92,7 @@ extension CoordinatorCore {
     /// refused pre-vote, and the leader's next heartbeat restores it).
     func peerConnectionClosed(_ member: NodeID) {
         guard let replica, member != name, replica.node.leader == member, !replica.isLeader else { return }
-        replica.node.forgetLeader(campaignWithin: 3)
+        replica.node.forgetLeader()
         logger.info("the leader's connection closed; campaigning soon", metadata: ["flotilla.raft.leader": "\(member)"])
         replica.readyWakeup.wake()
     }

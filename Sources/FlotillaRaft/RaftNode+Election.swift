@@ -83,16 +83,21 @@ extension RaftNode {
 extension RaftNode {
     /// A follower learned that its leader is gone (the shell saw the leader's connection close,
     /// as it does when the leader's process dies). It forgets the leader, which ends the lease
-    /// under which it would refuse votes, and campaigns within 1…`ticks` ticks (drawn from the
-    /// seed, so two followers rarely split the vote) instead of a whole election timeout.
+    /// under which it would refuse votes, and campaigns after 1 + `spacing` × rank ticks instead
+    /// of a whole election timeout, its rank being its place among the other voters (sorted).
+    /// The followers hear of the loss together; drawn at random, their campaigns would often
+    /// fall in the same tick and split the vote, costing an election timeout. Ranked, the
+    /// first campaigns alone, and the next follows only if it could not win (its log behind).
     ///
     /// Safe whatever the truth: the campaign is a pre-vote, which succeeds only if a majority
     /// also stopped hearing from the leader; a live leader's next message restores everything.
     /// etcd-io/raft has the same input (`ForgetLeader`), without the shortened timer.
-    public mutating func forgetLeader(campaignWithin ticks: Int) {
-        guard role == .follower, leader != nil else { return }
+    public mutating func forgetLeader(spacing ticks: Int = 2) {
+        guard role == .follower, let departed = leader else { return }
         leader = nil
-        let soon = 1 + random.below(max(1, ticks))
+        let others = membership.voters.filter { $0 != departed }
+        let rank = others.firstIndex(of: id) ?? others.count
+        let soon = 1 + max(1, ticks) * rank
         electionElapsed = max(electionElapsed, randomizedElectionTicks - soon)
     }
 }

@@ -238,7 +238,7 @@ public struct RaftSimulation {
     /// Each live follower of `leader` sees its connection close with `chance` percent.
     mutating func hintLeaderGone(_ leader: NodeID, chance: Int) {
         for id in ids where id != leader && isLive(id) && hosts[id]!.node.leader == leader && random.chance(chance) {
-            hosts[id]!.node.forgetLeader(campaignWithin: 3)
+            hosts[id]!.node.forgetLeader()
             report.leaderHints += 1
             log("\(id) hears that leader \(leader) is gone")
         }

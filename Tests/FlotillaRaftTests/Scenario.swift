@@ -110,9 +110,9 @@ struct Scenario {
             hosts[id]!.compact(through: index)
             return "snapshot at \(hosts[id]!.node.snapshotIndex)"
         case "forget-leader":
-            // The shell saw the leader's connection close: `forget-leader ID ticks=N`.
+            // The shell saw the leader's connection close: `forget-leader ID spacing=N`.
             let id = try name(command, 0)
-            hosts[id]!.node.forgetLeader(campaignWithin: command.int("ticks", default: 3))
+            hosts[id]!.node.forgetLeader(spacing: command.int("spacing", default: 2))
             return hosts[id]!.node.status.scriptDescription
         case "restart":
             let id = try name(command, 0)
