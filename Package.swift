@@ -259,7 +259,7 @@ let package = Package(
             name: "FlotillaCoordinatorTests",
             dependencies: [
                 "FlotillaCoordinator", "FlotillaCoordinatorState", "FlotillaConfig", "FlotillaTestSupport",
-                "FlotillaTransport", "FlotillaProto", "FlotillaTLS", "FlotillaPKI",
+                "FlotillaTransport", "FlotillaProto", "FlotillaTLS", "FlotillaPKI", "FlotillaRaft", "FlotillaRaftHost", "FlotillaRaftWire", "FlotillaWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

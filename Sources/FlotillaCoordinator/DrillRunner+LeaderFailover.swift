@@ -4,7 +4,7 @@ import FlotillaProto
 import FlotillaTransport
 import Foundation
 
-/// The leader-failover drill (PROTOCOL.md §14.5) in two halves: the leader records it and
+/// The leader-failover drill (PROTOCOL.md §14.8) in two halves: the leader records it and
 /// takes itself away (SIGKILL, or a leadership transfer); the next leader, on starting its
 /// term, finds the drill running, watches, judges and records the report.
 extension DrillRunner {
@@ -13,7 +13,7 @@ extension DrillRunner {
             throw FlotillaError(.failedPrecondition, "leader-failover needs replicated coordinators (raft.peers lists more than this one)")
         }
         guard request.mode == .kill || request.mode == .transfer else {
-            throw FlotillaError(.invalidArgument, "unknown failover mode \(request.mode.rawValue); see PROTOCOL.md §14.5")
+            throw FlotillaError(.invalidArgument, "unknown failover mode \(request.mode.rawValue); see PROTOCOL.md §14.8")
         }
         let leader = configuration.name
         let health = configuration.health

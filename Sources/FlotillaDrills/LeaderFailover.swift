@@ -1,7 +1,7 @@
 import FlotillaCoordinatorState
 import FlotillaProto
 
-/// The leader-failover drill (PROTOCOL.md §14.5), as pure functions: the plan the leader
+/// The leader-failover drill (PROTOCOL.md §14.8), as pure functions: the plan the leader
 /// records before it is killed (or hands over), and the verdict the next leader reaches.
 ///
 /// The drill cannot be watched by the member it takes away, so it is split in two. The

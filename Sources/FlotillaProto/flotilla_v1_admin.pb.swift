@@ -22,7 +22,7 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
-/// How LEADER_FAILOVER takes the leader away (§14.5).
+/// How LEADER_FAILOVER takes the leader away (§14.8).
 public nonisolated enum Flotilla_V1_FailoverMode: SwiftProtobuf.Enum, Swift.CaseIterable {
   public typealias RawValue = Int
 
@@ -1052,7 +1052,7 @@ public nonisolated struct Flotilla_V1_DrillReport: @unchecked Sendable {
   /// Clears the value of `baseline`. Subsequent reads from it will return its default value.
   public mutating func clearBaseline() {_uniqueStorage()._baseline = nil}
 
-  /// LEADER_FAILOVER (§14.5); offsets from the injection, measured by the new leader.
+  /// LEADER_FAILOVER (§14.8); offsets from the injection, measured by the new leader.
   public var mode: Flotilla_V1_FailoverMode {
     get {_storage._mode}
     set {_uniqueStorage()._mode = newValue}
