@@ -104,6 +104,16 @@ let package = Package(
         // Seeded simulations of a Raft group over a hostile network, with the invariants checked
         // after every step: for the tests and `flotilla-bench raft-sim`.
         .target(name: "FlotillaRaftSimulation", dependencies: ["FlotillaRaft", "FlotillaRandom"], swiftSettings: optimizedAlways),
+        // Seeded simulations of a whole replicated region: coordinators (Raft, log, state,
+        // planner), workers and a client, with the jobs' invariants: tests and `cluster-sim`.
+        .target(
+            name: "FlotillaClusterSimulation",
+            dependencies: [
+                "FlotillaRaft", "FlotillaRaftSimulation", "FlotillaRandom", "FlotillaCoordinatorState", "FlotillaScheduler",
+                "FlotillaProto", "FlotillaWorker",
+            ],
+            swiftSettings: optimizedAlways
+        ),
         // Raft messages to and from the wire (consensus.proto), snapshots in chunks.
         .target(
             name: "FlotillaRaftWire",
@@ -183,7 +193,7 @@ let package = Package(
             dependencies: [
                 "FlotillaWire", "FlotillaWireFuzz", "FlotillaRandom", "FlotillaTransport", "FlotillaPKI", "FlotillaProto",
                 "FlotillaTLS", "FlotillaTestSupport",
-                "FlotillaScheduler", "FlotillaCoordinatorState", "FlotillaRaftSimulation",
+                "FlotillaScheduler", "FlotillaCoordinatorState", "FlotillaRaftSimulation", "FlotillaClusterSimulation",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -247,7 +257,7 @@ let package = Package(
             name: "FlotillaRaftTests",
             dependencies: [
                 "FlotillaRaft", "FlotillaRaftSimulation", "FlotillaRaftStorage", "FlotillaRaftWire", "FlotillaLog",
-                "FlotillaRandom", "FlotillaProto",
+                "FlotillaRandom", "FlotillaProto", "FlotillaClusterSimulation",
             ],
             exclude: ["testdata"]
         ),

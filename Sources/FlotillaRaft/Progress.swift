@@ -11,9 +11,9 @@ public struct Progress: Equatable, Sendable {
     public internal(set) var recentActive = false
     public internal(set) var isLearner: Bool
     /// Probe: one message is out and unanswered.
-    var probeSent = false
+    public internal(set) var probeSent = false
     /// Replicate: the last index of each append message in flight, oldest first.
-    var inflight: [UInt64] = []
+    public internal(set) var inflight: [UInt64] = []
     /// Snapshot: the index of the snapshot sent, and leader ticks since it was sent.
     var pendingSnapshot: UInt64 = 0
     var snapshotTicks = 0

@@ -12,7 +12,7 @@ public struct RaftSimulation {
     let ids: [NodeID]
     var crashedUntil: [NodeID: Int] = [:]
     var network = SimulatedNetwork()
-    var checker = InvariantChecker()
+    var checker: InvariantChecker
     public private(set) var report: SimulationReport
     var now = 0
     var nextCommand = 0
@@ -26,6 +26,7 @@ public struct RaftSimulation {
         random = SplitMix64(seed: options.seed)
         ids = (1...options.nodes).map { "n\($0)" }
         report = SimulationReport(seed: options.seed)
+        checker = InvariantChecker(options: options)
         let voters = options.membershipChanges ? Array(ids.prefix(3)) : ids
         // Small, seed-dependent message and pipeline sizes, so that entries of several terms
         // arrive in separate appends (the interleavings behind the Figure 8 case).
@@ -46,7 +47,7 @@ public struct RaftSimulation {
             try step(proposing: true)
         }
         try recover()
-        try checker.checkAcknowledgedKept(hosts: liveHosts, now: now, options: options)
+        try checker.checkAcknowledgedKept(hosts: liveHosts, now: now)
         return report
     }
 
@@ -59,7 +60,7 @@ public struct RaftSimulation {
         for id in ids where isLive(id) && random.chance(options.readyPercent) { try processReady(id) }
         for message in network.due(now: now, random: &random) { deliver(message) }
         if now % options.compactEvery == 0 { compactAll() }
-        try checker.checkStep(hosts: liveHosts, now: now, options: options, report: &report)
+        try checker.checkStep(hosts: liveHosts, now: now, report: &report)
     }
 
     // MARK: - Faults
@@ -184,7 +185,7 @@ public struct RaftSimulation {
 
     mutating func processReady(_ id: NodeID) throws(SimulationFailure) {
         guard let ready = hosts[id]!.handleReady() else { return }
-        try checker.checkReady(ready, of: hosts[id]!, now: now, options: options)
+        try checker.checkReady(ready, of: hosts[id]!, now: now)
         for entry in ready.committedEntries { acknowledge(entry, appliedBy: id) }
         if trace != nil {
             for message in ready.messages { log("  send " + message.scriptDescription) }

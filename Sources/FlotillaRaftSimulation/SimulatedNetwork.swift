@@ -3,30 +3,39 @@ import FlotillaRandom
 
 /// Messages in flight between simulated nodes: each is dropped, duplicated or delayed by a
 /// seeded draw when sent, and dropped on delivery if a partition or a crash is in the way.
-struct SimulatedNetwork {
-    struct InFlight {
+public struct SimulatedNetwork: Sendable {
+    struct InFlight: Sendable {
         var message: Message
         var deliverAt: Int
     }
 
     var inFlight: [InFlight] = []
     /// Nodes on each side of the current cut; empty when whole.
-    var sideOf: [NodeID: Int] = [:]
+    public internal(set) var sideOf: [NodeID: Int] = [:]
+
+    public init() {}
 
     mutating func send(_ message: Message, now: Int, options: SimulationOptions, random: inout SplitMix64,
                        report: inout SimulationReport) {
-        if random.chance(options.dropPercent) {
+        if !send(message, now: now, dropPercent: options.dropPercent, duplicatePercent: options.duplicatePercent,
+                 maxDelay: options.maxDelay, random: &random) {
             report.messagesDropped += 1
-            return
-        }
-        let copies = random.chance(options.duplicatePercent) ? 2 : 1
-        for _ in 0..<copies {
-            inFlight.append(InFlight(message: message, deliverAt: now + random.below(options.maxDelay + 1)))
         }
     }
 
+    /// Queues `message` (perhaps twice, each with its own delay); false if it was dropped.
+    public mutating func send(_ message: Message, now: Int, dropPercent: Int, duplicatePercent: Int, maxDelay: Int,
+                              random: inout SplitMix64) -> Bool {
+        if random.chance(dropPercent) { return false }
+        let copies = random.chance(duplicatePercent) ? 2 : 1
+        for _ in 0..<copies {
+            inFlight.append(InFlight(message: message, deliverAt: now + random.below(maxDelay + 1)))
+        }
+        return true
+    }
+
     /// Messages due by `now`, in a seeded order (so they arrive reordered), leaving the rest.
-    mutating func due(now: Int, random: inout SplitMix64) -> [Message] {
+    public mutating func due(now: Int, random: inout SplitMix64) -> [Message] {
         var due: [Message] = []
         var later: [InFlight] = []
         for item in inFlight {
@@ -39,14 +48,14 @@ struct SimulatedNetwork {
         return due
     }
 
-    func connected(_ a: NodeID, _ b: NodeID) -> Bool {
+    public func connected(_ a: NodeID, _ b: NodeID) -> Bool {
         sideOf.isEmpty || sideOf[a] == sideOf[b]
     }
 
-    var isPartitioned: Bool { !sideOf.isEmpty }
+    public var isPartitioned: Bool { !sideOf.isEmpty }
 
     /// Cuts the group in two at random: a minority side of at least one node, or an even split.
-    mutating func partition(_ nodes: [NodeID], random: inout SplitMix64) {
+    public mutating func partition(_ nodes: [NodeID], random: inout SplitMix64) {
         var shuffled = nodes
         for position in stride(from: shuffled.count - 1, to: 0, by: -1) {
             shuffled.swapAt(position, random.below(position + 1))
@@ -56,9 +65,9 @@ struct SimulatedNetwork {
         for (position, node) in shuffled.enumerated() { sideOf[node] = position < cut ? 0 : 1 }
     }
 
-    mutating func isolate(_ node: NodeID, from nodes: [NodeID]) {
+    public mutating func isolate(_ node: NodeID, from nodes: [NodeID]) {
         sideOf = Dictionary(uniqueKeysWithValues: nodes.map { ($0, $0 == node ? 0 : 1) })
     }
 
-    mutating func heal() { sideOf = [:] }
+    public mutating func heal() { sideOf = [:] }
 }

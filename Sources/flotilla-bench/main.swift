@@ -8,7 +8,7 @@ struct FlotillaBench: ParsableCommand {
         abstract: "Flotilla benchmarks (run with -c release).",
         subcommands: [
             WireBench.self, FuzzBench.self, RPCBench.self, ClusterBench.self, ScheduleBench.self, StateBench.self,
-            AttackBench.self, RaftSimBench.self, RaftBench.self,
+            AttackBench.self, RaftSimBench.self, ClusterSimBench.self, RaftBench.self,
         ]
     )
 }
