@@ -13,6 +13,10 @@ import Glibc
 /// loopback, with workers and clients that know every coordinator's address. Each
 /// coordinator keeps its ports and data directory across restarts. `withCluster` kills every
 /// process it started and removes the directory, whatever the test's outcome.
+///
+/// A coordinator may listen on another address than 127.0.0.1 (`hosts`) and start under a
+/// command prefix (`launchPrefix`, e.g. `ip netns exec NS`, which execs, so the child's pid
+/// stays the coordinator's): set both before starting any process.
 final class RaftClusterHarness: @unchecked Sendable {
     let directory: TemporaryDirectory
     let pki: TestPKI
@@ -25,6 +29,13 @@ final class RaftClusterHarness: @unchecked Sendable {
     private var starts = 0
     /// Extra keys for every coordinator's configuration.
     var coordinatorSettings: [String: String] = [:]
+    /// Where a coordinator listens (its Raft, client and HTTP ports), if not 127.0.0.1.
+    var hosts: [String: String] = [:]
+    /// A command a coordinator runs under, if any: the coordinator's path and arguments follow it.
+    var launchPrefix: [String: [String]] = [:]
+    /// Coordinators the test has cut off the network: `readiness` does not ask them (a
+    /// connection to them would hang until it timed out) and reports them as down.
+    var unreachable: Set<String> = []
 
     init(count: Int = 3) throws {
         directory = try TemporaryDirectory(prefix: "flotilla-raft")
@@ -70,7 +81,8 @@ final class RaftClusterHarness: @unchecked Sendable {
         directory.remove()
     }
 
-    func address(_ name: String) -> String { "127.0.0.1:\(ports[name]!)" }
+    func host(_ name: String) -> String { hosts[name] ?? "127.0.0.1" }
+    func address(_ name: String) -> String { "\(host(name)):\(ports[name]!)" }
     var addresses: [String] { names.map(address) }
     var endpoints: [Endpoint] { addresses.compactMap(Endpoint.init) }
 
@@ -83,7 +95,7 @@ final class RaftClusterHarness: @unchecked Sendable {
         let peers = names.map { "{name: \($0), address: \"\(address($0))\"}" }.joined(separator: ", ")
         var settings = [
             "name": name, "cluster": pki.cluster,
-            "listen": address(name), "http_listen": "127.0.0.1:\(httpPorts[name]!)",
+            "listen": address(name), "http_listen": "\(host(name)):\(httpPorts[name]!)",
             "data_dir": directory.appending("data-\(name)").path,
             "tls.cert": tls.certificate.path, "tls.key": tls.privateKey.path, "tls.ca": tls.caCertificate.path,
             "scheduler.tick": "50ms",
@@ -93,9 +105,10 @@ final class RaftClusterHarness: @unchecked Sendable {
         let config = directory.appending("\(name).yaml")
         try ClusterHarness.yaml(settings).write(to: config, atomically: true, encoding: .utf8)
         starts += 1
+        var command = [productURL("flotilla-coordinator").path, "--config", config.path, "--log-level", "debug"]
+        if let prefix = launchPrefix[name], !prefix.isEmpty { command = prefix + command }
         let child = try ChildProcess(
-            name: name, executable: productURL("flotilla-coordinator"),
-            arguments: ["--config", config.path, "--log-level", "debug"],
+            name: name, executable: URL(fileURLWithPath: command[0]), arguments: Array(command.dropFirst()),
             logURL: directory.appending("\(name)-\(starts).log"))
         everyChild.append(child)
         coordinators[name] = child
@@ -114,8 +127,8 @@ final class RaftClusterHarness: @unchecked Sendable {
 
     /// What `/readyz` says: "leader", "follower of …", or why not ready; nil if nothing answers.
     func readiness(_ name: String) async -> String? {
-        guard coordinators[name]?.isRunning == true,
-              let answer = try? await httpGet(port: httpPorts[name]!, path: "/readyz") else { return nil }
+        guard coordinators[name]?.isRunning == true, !unreachable.contains(name),
+              let answer = try? await httpGet(host: host(name), port: httpPorts[name]!, path: "/readyz") else { return nil }
         return answer.body.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
@@ -176,14 +189,15 @@ final class RaftClusterHarness: @unchecked Sendable {
     }
 
     /// A client of the whole group under ROLE/NAME's certificate: it follows NOT_LEADER.
-    func client(_ role: NodeRole = .admin, _ name: String = "operator") throws -> ClusterClient {
+    func client(_ role: NodeRole = .admin, _ name: String = "operator",
+                configuration: TransportConfiguration = .init()) throws -> ClusterClient {
         let files = try pki.node(role, name)
         let tls = try TLSContext(
             configuration: TLSConfiguration(certificatePath: files.certificate.path, privateKeyPath: files.privateKey.path,
                                             trustRootsPath: files.caCertificate.path),
             mode: .client)
         return ClusterClient(endpoints: endpoints, tls: tls, local: LocalNode(identity: files.identity),
-                             backoff: Backoff(), connectAttempts: 20)
+                             configuration: configuration, backoff: Backoff(), connectAttempts: 20)
     }
 
     /// A connection to one coordinator, whichever role it has.
@@ -193,7 +207,7 @@ final class RaftClusterHarness: @unchecked Sendable {
             configuration: TLSConfiguration(certificatePath: files.certificate.path, privateKeyPath: files.privateKey.path,
                                             trustRootsPath: files.caCertificate.path),
             mode: .client)
-        return try await FlotillaConnection.connect(host: "127.0.0.1", port: ports[coordinator]!, tls: tls,
+        return try await FlotillaConnection.connect(host: host(coordinator), port: ports[coordinator]!, tls: tls,
                                                     local: LocalNode(identity: files.identity))
     }
 }

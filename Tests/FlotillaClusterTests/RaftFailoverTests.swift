@@ -2,6 +2,7 @@ import FlotillaProto
 import FlotillaTestSupport
 import FlotillaTransport
 import Foundation
+import NIOCore
 import Testing
 
 #if canImport(Glibc)
@@ -26,7 +27,8 @@ extension ProcessClusterTests {
             private var failures = 0
             private var task: Task<Void, Never>?
 
-            init(client: ClusterClient, model: String) {
+            /// `timeout`: how long one try waits for its answer before it is retried.
+            init(client: ClusterClient, model: String, timeout: TimeAmount = .seconds(5)) {
                 task = Task.detached { [self] in
                     var number = 0
                     while !Task.isCancelled {
@@ -38,7 +40,7 @@ extension ProcessClusterTests {
                         while !Task.isCancelled, ContinuousClock.now < deadline {
                             do {
                                 let answer = try await client.request(request, expecting: Flotilla_V1_SubmitJobResponse.self,
-                                                                      timeout: .seconds(5))
+                                                                      timeout: timeout)
                                 record(key, answer.job.id)
                                 break
                             } catch {
@@ -57,6 +59,9 @@ extension ProcessClusterTests {
                     acknowledged[key] = id
                 }
             }
+
+            /// How many submissions were acknowledged so far.
+            var acknowledgedCount: Int { lock.withLock { acknowledged.count } }
 
             func stop() async -> (acknowledged: [String: String], conflicts: [String], failures: Int) {
                 task?.cancel()

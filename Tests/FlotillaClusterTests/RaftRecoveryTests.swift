@@ -41,7 +41,7 @@ extension ProcessClusterTests {
 
         /// One gauge from a coordinator's /metrics.
         static func gauge(_ name: String, of coordinator: String, _ cluster: RaftClusterHarness) async -> Double? {
-            guard let text = try? await httpGet(port: cluster.httpPorts[coordinator]!, path: "/metrics").body else { return nil }
+            guard let text = try? await httpGet(host: cluster.host(coordinator), port: cluster.httpPorts[coordinator]!, path: "/metrics").body else { return nil }
             for line in text.split(separator: "\n") where line.hasPrefix(name + " ") {
                 return Double(line.split(separator: " ").last ?? "")
             }
