@@ -54,7 +54,7 @@ extension CoordinatorCore {
                 }
             },
             Task { [inbox = replica.inbox] in
-                for await message in inbox.messages { await self.raftStep(message) }
+                for await batch in inbox.batches { await self.raftStep(batch) }
             },
         ]
         replica.readyWakeup.wake()
@@ -78,11 +78,15 @@ extension CoordinatorCore {
         replica.readyWakeup.wake()
     }
 
-    func raftStep(_ message: Message) {
+    /// Steps the messages that arrived together, then wakes the Ready loop once.
+    func raftStep(_ messages: [Message]) {
         guard let replica else { return }
-        replica.node.step(message)
-        replica.lastHeard[message.from] = now()
-        if let leader = replica.node.leader, message.from == leader { replica.lastContactMs = now() }
+        let now = now()
+        for message in messages {
+            replica.node.step(message)
+            replica.lastHeard[message.from] = now
+            if let leader = replica.node.leader, message.from == leader { replica.lastContactMs = now }
+        }
         replica.readyWakeup.wake()
     }
 
@@ -149,6 +153,9 @@ extension CoordinatorCore {
     private func runReadyLoop() async {
         guard let replica else { return }
         for await _ in replica.readyWakeup.rounds {
+            // Let the inputs already queued on this actor (proposals, peers' messages) run
+            // first, so that one Ready, one sync and one append per peer carry them all.
+            await Task.yield()
             while replica.node.hasReady, failure == nil, !Task.isCancelled {
                 await handleReady(replica)
             }

@@ -49,10 +49,15 @@ final class RaftReplica {
     }
 
     /// The configuration of a member, from the settings: pre-vote and check-quorum on, the
-    /// election timeout in heartbeat ticks, a seed of its own.
+    /// election timeout in heartbeat ticks, a seed of its own, and two appends in flight per
+    /// follower. Two, not etcd's 256: with a deep pipeline every proposal leaves in an append
+    /// of its own and costs each follower a Ready, a sync and an acknowledgement; with two,
+    /// what is proposed during a round trip leaves together in the next append. On the
+    /// 2-core bench that doubled the jobs/s of three coordinators (678 to 1,348) and halved
+    /// the submission latency (18.6 to 8.0 ms p50); one in flight was slower than two.
     static func options(name: String, settings: RaftSettings) -> RaftOptions {
         RaftOptions(id: name, electionTicks: max(3, settings.electionTicks), heartbeatTicks: 1, preVote: true,
-                    checkQuorum: true, seed: UInt64.random(in: 1...UInt64.max))
+                    checkQuorum: true, maxInflight: 2, seed: UInt64.random(in: 1...UInt64.max))
     }
 
     /// The protocol address of the current leader, for NOT_LEADER hints.

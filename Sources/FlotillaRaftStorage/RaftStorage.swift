@@ -1,20 +1,25 @@
 import FlotillaLog
 import FlotillaRaft
+import Synchronization
 
 /// A Raft member's stable storage: the durable log's CRC-checked segments and snapshots hold
 /// the entries, the `CONSENSUS` file holds the term and vote. `save(_:)` does step 1 of the
 /// Ready contract: when it returns, everything the Ready's messages depend on is synced.
-public actor RaftStorage {
-    public nonisolated let log: DurableLog
+///
+/// One task at a time writes (the shell's Ready loop). The methods run on the caller's
+/// executor, not an actor of their own: a Ready costs the log's one hand-off to its writer
+/// thread and back, not two more hops on a machine whose cores the whole region shares.
+public final class RaftStorage: Sendable {
+    public let log: DurableLog
     public let directory: String
     /// The term and vote last written, so that a Ready that only moves the commit index costs
     /// no extra sync (the commit index is advisory: a restarted member learns it again).
-    private var written: ConsensusState
+    private let written: Mutex<ConsensusState>
 
     private init(log: DurableLog, directory: String, written: ConsensusState) {
         self.log = log
         self.directory = directory
-        self.written = written
+        self.written = Mutex(written)
     }
 
     /// Opens (or creates) the storage in `directory`.
@@ -28,7 +33,7 @@ public actor RaftStorage {
     }
 
     /// What the Raft node restarts from.
-    public func load() throws -> StoredState { try Self.stored(in: log, written: written) }
+    public func load() throws -> StoredState { try Self.stored(in: log, written: written.withLock { $0 }) }
 
     /// Opens the storage and reads what the node restarts from, in one step (for a shell
     /// that builds its node before it runs anything asynchronous).
@@ -55,7 +60,7 @@ public actor RaftStorage {
     }
 
     /// Stores a Ready's snapshot, entries and hard state, synced, in that order.
-    public func save(_ ready: Ready) async throws {
+    nonisolated(nonsending) public func save(_ ready: Ready) async throws {
         if let snapshot = ready.snapshot {
             // A leader's snapshot replaces this log. Entries before its index that this member
             // acknowledged stay until the snapshot is in place, so a crash part way loses none.
@@ -73,21 +78,21 @@ public actor RaftStorage {
         }
         if let hardState = ready.hardState {
             let next = ConsensusState(term: hardState.term, vote: hardState.vote, commit: hardState.commit)
-            let last = written
+            let last = written.withLock { $0 }
             if next.term != last.term || next.vote != last.vote {
                 try ConsensusStateFile.write(next, directory: directory)
-                written = next
+                written.withLock { $0 = next }
             }
         }
     }
 
     /// Saves the state machine's snapshot at `snapshot.index` (taken by the shell, then handed
     /// to `RaftNode.compact`), dropping the entries it covers.
-    public func compact(_ snapshot: Snapshot) async throws {
+    nonisolated(nonsending) public func compact(_ snapshot: Snapshot) async throws {
         try await log.saveSnapshot(index: snapshot.index, term: snapshot.term,
                                    data: RaftRecordCodec.encodeSnapshotData(membership: snapshot.membership, state: snapshot.data))
     }
 
-    public func close() async { await log.close() }
+    nonisolated(nonsending) public func close() async { await log.close() }
 }
 

@@ -34,7 +34,14 @@ struct RaftBench: ParsableCommand {
         let admin = try await ClusterBench.connect(pki: pki, role: .admin, name: "bench-admin", port: group.ports[leader]!)
         try await ClusterBench.waitForWorkers(4, admin)
         await admin.close()
+        let before = try await group.names.asyncMap { try await Self.storageFigures(httpPort: group.httpPorts[$0]!) }
         let replicated = try await throughput(port: group.ports[leader]!, httpPort: group.httpPorts[leader]!, pki: pki)
+        for (name, was) in zip(group.names, before) {
+            let now = try await Self.storageFigures(httpPort: group.httpPorts[name]!)
+            let entries = now.lastIndex - was.lastIndex, syncs = now.syncs - was.syncs
+            print(String(format: "  %@%@: %.0f entries, %.0f segment syncs (%.1f entries each)", name, name == leader ? " (leader)" : "",
+                         entries, syncs, syncs > 0 ? entries / syncs : 0))
+        }
         print(String(format: "end to end, %d zero-step jobs from %d clients, 4 workers: 1 coordinator %.0f jobs/s, 3 coordinators %.0f jobs/s (%.0f %% of one)",
                      jobs, clients, single, replicated, 100 * replicated / single))
 
@@ -72,9 +79,15 @@ struct RaftBench: ParsableCommand {
         print("leader kill -9 over \(kills): to the first acknowledged submission " + Self.summary(toAck))
     }
 
+    /// A member's last log index and segment syncs so far.
+    static func storageFigures(httpPort: Int) async throws -> (lastIndex: Double, syncs: Double) {
+        (try await ClusterBench.metric("flotilla_raft_last_index", httpPort: httpPort).reduce(0, +),
+         try await ClusterBench.metric("flotilla_log_fsyncs", httpPort: httpPort).reduce(0, +))
+    }
+
     static func summary(_ nanoseconds: [UInt64]) -> String {
         let sorted = nanoseconds.sorted()
-        return String(format: "p50 %.0f ms, p99 %.0f ms, max %.0f ms",
+        return String(format: "p50 %.1f ms, p99 %.1f ms, max %.1f ms",
                       Measure.percentile(sorted, 0.50), Measure.percentile(sorted, 0.99), Double(sorted.last ?? 0) / 1e6)
     }
 
@@ -107,28 +120,37 @@ struct RaftBench: ParsableCommand {
         return try await throughput(port: port, httpPort: httpPort, pki: pki)
     }
 
-    /// `jobs` zero-step jobs from `clients` clients at once; the rate counts until the last one ended.
+    /// `jobs` zero-step jobs from `clients` clients at once; the rate counts until the last one
+    /// ended. Prints how long a submission took to be acknowledged, and how long until all were.
     private func throughput(port: Int, httpPort: Int, pki: TestPKI) async throws -> Double {
         let clients = try await (0..<clients).asyncMap { _ in try await ClusterBench.connect(pki: pki, role: .client, name: "bench", port: port) }
         defer { for client in clients { Task { await client.close() } } }
         let finishedBefore = try await ClusterBench.finishedJobs(httpPort: httpPort)
         let start = ContinuousClock.now
         let perClient = jobs / clients.count
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        let latencies = try await withThrowingTaskGroup(of: [UInt64].self) { group in
             for (index, client) in clients.enumerated() {
                 group.addTask {
+                    var took: [UInt64] = []
                     for n in 0..<perClient {
+                        let sent = ContinuousClock.now
                         _ = try await client.request(ClusterBench.submission("t-\(port)-\(index)-\(n)"), expecting: Flotilla_V1_SubmitJobResponse.self)
+                        took.append(Measure.nanoseconds(ContinuousClock.now - sent))
                     }
+                    return took
                 }
             }
-            try await group.waitForAll()
+            return try await group.reduce(into: []) { $0 += $1 }
         }
+        let submitted = ContinuousClock.now - start
         let total = UInt64(perClient * clients.count)
         while try await ClusterBench.finishedJobs(httpPort: httpPort) < finishedBefore + total {
             try await Task.sleep(for: .milliseconds(20))
         }
-        return Double(total) / ClusterBench.seconds(ContinuousClock.now - start)
+        let seconds = ClusterBench.seconds(ContinuousClock.now - start)
+        print(String(format: "  coordinator at port %d: all submitted after %.2f s, all ended after %.2f s; submission acknowledged ",
+                     port, ClusterBench.seconds(submitted), seconds) + Self.summary(latencies))
+        return Double(total) / seconds
     }
 
     /// Three coordinators with their ports and data directories, restartable.

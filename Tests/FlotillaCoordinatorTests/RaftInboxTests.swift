@@ -36,7 +36,7 @@ import Testing
         #expect(inbox.droppedCount == 3, "each refusal is counted (flotilla_raft_inbox_dropped_total)")
         inbox.finish()
         var terms: [UInt64] = []
-        for await message in inbox.messages { terms.append(message.term) }
+        for await batch in inbox.batches { terms += batch.map(\.term) }
         #expect(terms == [1, 5], "only c2's own messages to c1, in the order they came")
     }
 

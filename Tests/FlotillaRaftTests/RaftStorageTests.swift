@@ -30,7 +30,7 @@ import FlotillaRaftStorage
         await storage.close()
 
         let reopened = try RaftStorage.open(directory: directory)
-        let loaded = try await reopened.load()
+        let loaded = try reopened.load()
         #expect(loaded.hardState == HardState(term: 3, vote: "n2", commit: 2))
         #expect(loaded.entries == ready.entries)
         #expect(loaded.snapshot == nil)
@@ -46,7 +46,7 @@ import FlotillaRaftStorage
         var second = Ready()
         second.entries = entries(3...4, term: 2)
         try await storage.save(second)
-        let loaded = try await storage.load()
+        let loaded = try storage.load()
         #expect(loaded.entries.map(\.index) == [1, 2, 3, 4])
         #expect(loaded.entries.map(\.term) == [1, 1, 2, 2])
         await storage.close()
@@ -65,7 +65,7 @@ import FlotillaRaftStorage
         await storage.close()
 
         let reopened = try RaftStorage.open(directory: directory)
-        let loaded = try await reopened.load()
+        let loaded = try reopened.load()
         #expect(loaded.snapshot == install.snapshot)
         #expect(loaded.entries.isEmpty)
         await reopened.close()
@@ -130,7 +130,7 @@ import FlotillaRaftStorage
         await storage.close()
 
         let reopened = try RaftStorage.open(directory: directory)
-        var restarted = RaftNode(options: options, stored: try await reopened.load(), bootstrap: membership)
+        var restarted = RaftNode(options: options, stored: try reopened.load(), bootstrap: membership)
         #expect(restarted.term == term)
         #expect(restarted.vote == "n1")
         #expect(restarted.lastIndex == 4)
