@@ -61,8 +61,12 @@ extension CoordinatorCore {
                     throw FlotillaError(.invalidArgument,
                                         "\(member) is not in this coordinator's raft.peers: list its name and address in every member's configuration first")
                 }
+                if action == .addVoter { try checkMajorityReachable(voters: Set(replica.node.membership.voters).union([member]), replica) }
                 index = try replica.node.addMember(member, asVoter: action == .addVoter)
             case .remove:
+                if replica.node.membership.isVoter(member) {
+                    try checkMajorityReachable(voters: Set(replica.node.membership.voters).subtracting([member]), replica)
+                }
                 index = try replica.node.removeMember(member)
             case .unspecified, .UNRECOGNIZED:
                 throw FlotillaError(.invalidArgument, "action is required (ADD_VOTER, ADD_LEARNER or REMOVE)")
@@ -74,10 +78,25 @@ extension CoordinatorCore {
         let deadline = ContinuousClock.now + .milliseconds(Int64(4 * replica.settings.electionTimeoutMs))
         while state.lastAppliedIndex < index {
             guard ContinuousClock.now < deadline else {
-                throw FlotillaError(.deadlineExceeded, "the membership change at \(index) did not commit in time; check `list-peers`")
+                throw FlotillaError(.deadlineExceeded,
+                                    "the membership change at \(index) did not commit within \(4 * replica.settings.electionTimeoutMs) ms (four election timeouts); a majority of the new membership must acknowledge it: see `operator raft list-peers`")
             }
             try await Task.sleep(for: .milliseconds(5))
         }
         return coordinatorInfos(address: address)
+    }
+
+    /// Refuses a change after which the reachable voters are not a majority (etcd's strict
+    /// reconfiguration check): its entry could never commit, and once in the log it takes
+    /// effect, so the group would have no leader until the missing voters came back.
+    private func checkMajorityReachable(voters: Set<String>, _ replica: RaftReplica) throws {
+        let at = now()
+        let reachable = voters.filter { $0 == name || replica.lastHeard[$0].map { at &- $0 <= replica.settings.electionTimeoutMs } == true }
+        let quorum = voters.count / 2 + 1
+        guard reachable.count >= quorum else {
+            let missing = voters.subtracting(reachable).sorted().joined(separator: ", ")
+            throw FlotillaError(.failedPrecondition,
+                                "refused: the new membership's voters would be \(voters.sorted().joined(separator: ", ")), of which only \(reachable.count) \(reachable.count == 1 ? "is" : "are") reachable (\(missing) not heard from within the election timeout); \(quorum) must be, or the change can never commit and the group is left without a leader. Bring \(missing) back first")
+        }
     }
 }

@@ -23,8 +23,18 @@ extension CoordinatorCore {
             state = try CoordinatorState(snapshotBytes: snapshot.data)
         }
         let settings = configuration.raft
+        let configured = Membership(voters: settings.peers.map(\.name))
+        // A joining member learns the membership from the leader; the others keep the voters
+        // they were founded with, whatever raft.peers says now.
+        let founders = settings.join ? nil : try storage.foundingMembership(configured: configured)
         let node = RaftNode(options: RaftReplica.options(name: configuration.name, settings: settings), stored: stored,
-                            bootstrap: settings.join ? .none : Membership(voters: settings.peers.map(\.name)))
+                            bootstrap: founders ?? .none)
+        if !settings.join, Set(node.membership.voters) != Set(configured.voters) {
+            logger.warning("raft.peers differs from the group's voters; it only gives addresses: change the membership with `flotillactl operator raft add-peer` and `remove-peer`", metadata: [
+                "flotilla.raft.voters": "\(node.membership.voters.sorted().joined(separator: ","))",
+                "flotilla.raft.peers": "\(configured.voters.sorted().joined(separator: ","))",
+            ])
+        }
         logger.info("recovered raft member", metadata: [
             "flotilla.raft.term": "\(node.term)", "flotilla.raft.snapshot_index": "\(node.snapshotIndex)",
             "flotilla.raft.last_index": "\(node.lastIndex)", "flotilla.raft.commit": "\(node.commitIndex)",
@@ -315,6 +325,10 @@ extension CoordinatorCore {
         guard replica.isLeader else { throw notLeader() }
         guard let chosen = target ?? replica.node.bestTransferTarget else {
             throw FlotillaError(.failedPrecondition, "no other voter to hand leadership to")
+        }
+        if chosen == name { throw FlotillaError(.failedPrecondition, "\(name) already leads") }
+        if replica.node.membership.learners.contains(chosen) {
+            throw FlotillaError(.failedPrecondition, "\(chosen) is a learner: promote it first (`operator raft add-peer \(chosen)`)")
         }
         do {
             try replica.node.transferLeadership(to: chosen)

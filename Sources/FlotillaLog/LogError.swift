@@ -23,6 +23,8 @@ public enum LogError: Error, Hashable, CustomStringConvertible {
     case corruptDurableMarker(path: String, reason: String)
     /// The `CONSENSUS` file is damaged: the member's term and vote are unknown.
     case corruptConsensusState(path: String, reason: String)
+    /// The `FOUNDERS` file is damaged: the voters the group was founded with are unknown.
+    case corruptFoundingMembers(path: String, reason: String)
     /// A repair was pointed at a directory that holds no log.
     case noLog(directory: String)
     /// An append whose first entry does not follow the last one.
@@ -71,6 +73,10 @@ public enum LogError: Error, Hashable, CustomStringConvertible {
             return "consensus state \(path) is unreadable: \(reason); this member's term and vote are unknown, "
                 + "and voting again could elect two leaders in one term, so it refuses to start. Remove the "
                 + "member's data directory and add it back as a new member (see the README, replacing a member)"
+        case .corruptFoundingMembers(let path, let reason):
+            return "founding members \(path) are unreadable: \(reason); this member cannot tell whom its group "
+                + "counts a majority of, so it refuses to start. Remove the member's data directory and add it "
+                + "back as a new member (see the README, replacing a member)"
         case .noLog(let directory):
             return "\(directory) holds no log (no segment, snapshot or \(DurabilityMarker.fileName) file)"
         case .nonContiguousAppend(let expected, let got):

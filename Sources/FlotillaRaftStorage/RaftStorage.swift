@@ -59,6 +59,23 @@ public final class RaftStorage: Sendable {
                            snapshot: snapshot, entries: entries)
     }
 
+    /// The voters this member's group was founded with: those stored at its first start
+    /// (`FOUNDERS`), or, at the first start, `configured`, stored now. Later edits of
+    /// `raft.peers` then change only addresses; membership changes go through the log.
+    ///
+    /// - Throws: `LogError.corruptFoundingMembers` for a damaged file; the log's I/O errors.
+    public func foundingMembership(configured: Membership) throws -> Membership {
+        if let stored = try FoundingMembersFile.read(directory: directory) {
+            do {
+                return try RaftRecordCodec.decodeSnapshotData(stored).membership
+            } catch {
+                throw LogError.corruptFoundingMembers(path: FoundingMembersFile.path(in: directory), reason: "\(error)")
+            }
+        }
+        try FoundingMembersFile.write(RaftRecordCodec.encodeSnapshotData(membership: configured, state: []), directory: directory)
+        return configured
+    }
+
     /// Stores a Ready's snapshot, entries and hard state, synced, in that order.
     nonisolated(nonsending) public func save(_ ready: Ready) async throws {
         if let snapshot = ready.snapshot {

@@ -139,6 +139,12 @@ extension ProcessClusterTests {
                                    "cannot change the membership: invalid membership change: nothing changes")
                 Self.expectRefused(try await Self.raft(["transfer-leadership", "--to", "c9"], via: follower, cluster),
                                    "cannot transfer leadership to c9")
+                // With c3 dead, removing the live follower would leave {leader, c3}: one of two
+                // reachable, a change that could never commit.
+                Self.expectRefused(try await Self.raft(["remove-peer", follower], via: leader, cluster),
+                                   "FAILED_PRECONDITION: refused: the new membership's voters would be \([leader, "c3"].sorted().joined(separator: ", ")), of which only 1 is reachable (c3 not heard from")
+                Self.expectRefused(try await Self.raft(["transfer-leadership", "--to", leader], via: leader, cluster),
+                                   "\(leader) already leads")
                 members = try await Self.waitForPeers(via: leader, cluster, "the same three members") { members in
                     members.map(\.name) == ["c1", "c2", "c3"] && members.allSatisfy(\.voter)
                 }
@@ -187,7 +193,7 @@ extension ProcessClusterTests {
                 #expect(learner.status == 0, "\(learner.stderr)")
                 #expect(Self.table(learner.stdout)["c4"]?[3] == "learner", "\(learner.stdout)")
                 Self.expectRefused(try await Self.raft(["transfer-leadership", "--to", "c4"], via: leader, cluster),
-                                   "cannot transfer leadership to c4")
+                                   "c4 is a learner: promote it first")
                 members = try await Self.waitForPeers(via: leader, cluster, "learner c4 caught up") { members in
                     guard let c4 = members.first(where: { $0.name == "c4" }) else { return false }
                     return members.map(\.name) == ["c1", "c2", "c4"] && !c4.voter && c4.reachable

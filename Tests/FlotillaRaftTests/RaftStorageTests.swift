@@ -37,6 +37,33 @@ import FlotillaRaftStorage
         await reopened.close()
     }
 
+    @Test func theFoundingVotersAreThoseOfTheFirstStart() async throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let founders = Membership(voters: ["n1", "n2", "n3"])
+        let storage = try RaftStorage.open(directory: directory)
+        #expect(try storage.foundingMembership(configured: founders) == founders)
+        await storage.close()
+
+        // raft.peers edited before any membership change: the founders stand.
+        let reopened = try RaftStorage.open(directory: directory)
+        #expect(try reopened.foundingMembership(configured: Membership(voters: ["n1", "n2", "n3", "n4"])) == founders)
+        await reopened.close()
+
+        // A damaged file refuses, naming it, rather than falling back to the configuration.
+        let path = directory + "/FOUNDERS"
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes[bytes.count - 6] ^= 0xFF
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let damaged = try RaftStorage.open(directory: directory)
+        #expect {
+            try damaged.foundingMembership(configured: founders)
+        } throws: { error in
+            guard case LogError.corruptFoundingMembers(let named, let reason)? = error as? LogError else { return false }
+            return named == path && reason == "checksum mismatch"
+        }
+        await damaged.close()
+    }
+
     @Test func aConflictingSuffixIsReplaced() async throws {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let storage = try RaftStorage.open(directory: directory)
