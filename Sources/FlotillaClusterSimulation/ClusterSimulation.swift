@@ -8,7 +8,7 @@ import FlotillaScheduler
 /// A seeded, replayable run of a whole replicated region: 3 or 5 coordinators (Raft node, log,
 /// `CoordinatorState`, planner with the real scheduler), workers and a client, over a network
 /// that drops, delays, duplicates and reorders, with coordinators crashing (losing what they
-/// had not stored) and partitions coming and going. Raft's invariants and the jobs' are checked
+/// had not stored), partitions coming and going, and workers cut off from every coordinator. Raft's invariants and the jobs' are checked
 /// after every step; then everything heals, and every acknowledged job must succeed and every
 /// replica agree within a bound.
 public struct ClusterSimulation {
@@ -29,6 +29,11 @@ public struct ClusterSimulation {
     var workers: [SimulatedWorker] = []
     var submissions: [Submission] = []
     var crashedUntil: [NodeID: Int] = [:]
+    /// Workers cut off from every coordinator, until the step named.
+    var workerCutUntil: [String: Int] = [:]
+    /// Directive streams a cut killed: nothing more arrives on them (the connection is gone;
+    /// the worker finds out when its heartbeat goes unanswered).
+    var deadStreams: Set<Int> = []
     var network = SimulatedNetwork()
     var parties = PartyNetwork()
     var raft: RaftInvariants
@@ -89,16 +94,16 @@ public struct ClusterSimulation {
         if submitting, random.chance(options.submitPercent) { submit() }
         var calls = clientCalls()
         for index in workers.indices { calls += workers[index].step(now: now, nextCallID: &nextCallID) }
-        for call in calls where !random.chance(options.dropPercent) {
+        for call in calls where !random.chance(options.dropPercent) && !isCut(call.from) {
             parties.calls.append(.init(item: call, at: now + random.below(options.maxDelay + 1)))
         }
-        for call in PartyNetwork.take(&parties.calls, now: now) where isLive(call.to) {
+        for call in PartyNetwork.take(&parties.calls, now: now) where isLive(call.to) && !isCut(call.from) {
             var effects = SimulatedCoordinator.Effects()
             coordinators[call.to]!.handle(call, nowMs: nowMs, &effects)
             try carryOut(effects, from: call.to)
         }
-        for reply in PartyNetwork.take(&parties.replies, now: now) { try receive(reply) }
-        for delivery in PartyNetwork.take(&parties.streams, now: now) {
+        for reply in PartyNetwork.take(&parties.replies, now: now) where !isCut(reply.to) { try receive(reply) }
+        for delivery in PartyNetwork.take(&parties.streams, now: now) where !deadStreams.contains(delivery.session) {
             guard let position = workers.firstIndex(where: { $0.name == delivery.worker }) else { continue }
             try workers[position].receive(delivery, now: now)
         }
@@ -225,6 +230,18 @@ public struct ClusterSimulation {
                 coordinators[id]!.node.forgetLeader()
             }
         }
+        for worker in workers {
+            if let until = workerCutUntil[worker.name] {
+                if now >= until { reconnect(worker.name) }
+            } else if random.below(1000) < options.workerCutPerMille {
+                workerCutUntil[worker.name] = now + 10 + random.below(241)
+                // Its stream and the one a registration in flight would open die with the cut.
+                if let session = worker.session { deadStreams.insert(session.id) }
+                if let registration = worker.registerCall { deadStreams.insert(registration.id) }
+                report.workerCuts += 1
+                log("\(worker.name) cut off until \(workerCutUntil[worker.name]!)")
+            }
+        }
         if random.chance(options.partitionPercent) {
             if network.isPartitioned {
                 network.heal()
@@ -239,6 +256,17 @@ public struct ClusterSimulation {
                 log("network cut")
             }
         }
+    }
+
+    /// The cut ends. The connection that carried the worker's stream did not survive it: the
+    /// worker sees it close (a TCP user timeout, a reset) and registers again.
+    mutating func reconnect(_ name: String) {
+        workerCutUntil[name] = nil
+        guard let position = workers.firstIndex(where: { $0.name == name }) else { return }
+        if let session = workers[position].session, deadStreams.contains(session.id) {
+            workers[position].endSession(tryNext: false)
+        }
+        log("\(name) reconnects")
     }
 
     mutating func crash(_ id: NodeID, for steps: Int) {
@@ -261,6 +289,7 @@ public struct ClusterSimulation {
     /// replica agree and no worker run anything, within the bound.
     mutating func recover() throws {
         network.heal()
+        for name in workerCutUntil.keys.sorted() { reconnect(name) }
         for id in crashedUntil.keys.sorted() { restart(id) }
         log("recovery starts")
         let start = now
@@ -273,7 +302,7 @@ public struct ClusterSimulation {
             }
         }
         let leader = currentLeader.map { coordinators[$0]! }
-        let unfinished = leader?.state.jobs.filter { !$0.isTerminal }.map { "\($0.id) \($0.state)" } ?? []
+        let unfinished = leader.map { leader in leader.state.jobs.filter { !$0.isTerminal }.map { describe($0, in: leader.state) } } ?? []
         throw SimulationFailureBox("no settled region within \(options.recoveryBound) steps after healing: leader \(leader?.id ?? "none"), "
             + "\(submissions.count(where: { !$0.acknowledged })) unacknowledged, unfinished \(unfinished.prefix(5)), "
             + ids.map { coordinators[$0]!.summary }.joined(separator: "; ") + "; workers: "
@@ -306,7 +335,20 @@ public struct ClusterSimulation {
 
     // MARK: - Helpers
 
+    /// An unfinished job, for a failure's report: its last attempt, its worker's health, the timers.
+    func describe(_ job: Job, in state: CoordinatorState) -> String {
+        guard let attempt = job.attempts.last else { return "\(job.id) \(job.state)" }
+        let health = state.worker(attempt.workerID).map { "\($0.health)" } ?? "gone"
+        return "\(job.id) \(job.state) (attempt \(attempt.number) \(attempt.state) on \(attempt.workerID), worker \(health), "
+            + "last progress at \(job.lastProgressAt), checkpoint deadline \(attempt.checkpointDeadline), now \(nowMs))"
+    }
+
     func isLive(_ id: NodeID) -> Bool { crashedUntil[id] == nil }
+
+    func isCut(_ party: Party) -> Bool {
+        guard case .worker(let name) = party else { return false }
+        return workerCutUntil[name] != nil
+    }
 
     var currentLeader: NodeID? {
         ids.filter { isLive($0) && coordinators[$0]!.node.role == .leader }.max { coordinators[$0]!.node.term < coordinators[$1]!.node.term }

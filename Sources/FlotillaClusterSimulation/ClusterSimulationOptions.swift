@@ -19,6 +19,10 @@ public struct ClusterSimulationOptions: Equatable, Sendable {
     public var leaderCrashPerMille: Int
     /// Per step: cut the coordinators in two (or isolate the leader), or heal.
     public var partitionPercent: Int
+    /// Per worker per step, in tenths of a percent: the worker is cut off from every
+    /// coordinator for 1 to 25 s (its calls, answers and directive stream are lost), often
+    /// past its fencing time and past the heartbeat timeout that declares it lost.
+    public var workerCutPerMille: Int
     /// Per step: a client submits a new job.
     public var submitPercent: Int
     /// A coordinator handles its Ready on a step with this chance (a slow disk delays it).
@@ -34,8 +38,8 @@ public struct ClusterSimulationOptions: Equatable, Sendable {
 
     public init(seed: UInt64, coordinators: Int = 3, workers: Int = 3, steps: Int = 600, dropPercent: Int = 3,
                 duplicatePercent: Int = 2, maxDelay: Int = 3, crashPerMille: Int = 2, leaderCrashPerMille: Int = 8,
-                partitionPercent: Int = 1, submitPercent: Int = 10, readyPercent: Int = 85, compactEvery: Int = 50,
-                recoveryBound: Int = 1_500) {
+                partitionPercent: Int = 1, workerCutPerMille: Int = 2, submitPercent: Int = 10, readyPercent: Int = 85,
+                compactEvery: Int = 50, recoveryBound: Int = 1_500) {
         self.seed = seed
         self.coordinators = coordinators
         self.workers = workers
@@ -46,6 +50,7 @@ public struct ClusterSimulationOptions: Equatable, Sendable {
         self.crashPerMille = crashPerMille
         self.leaderCrashPerMille = leaderCrashPerMille
         self.partitionPercent = partitionPercent
+        self.workerCutPerMille = workerCutPerMille
         self.submitPercent = submitPercent
         self.readyPercent = readyPercent
         self.compactEvery = compactEvery
@@ -64,6 +69,8 @@ public struct ClusterSimulationReport: Equatable, Sendable {
     public var leadersElected = 0
     public var crashes = 0
     public var partitions = 0
+    /// Workers cut off from every coordinator.
+    public var workerCuts = 0
     public var submissions = 0
     public var acknowledged = 0
     /// Acknowledged submissions that were resent (timeouts, NOT_LEADER) before their answer.
@@ -84,6 +91,7 @@ public struct ClusterSimulationReport: Equatable, Sendable {
         leadersElected += other.leadersElected
         crashes += other.crashes
         partitions += other.partitions
+        workerCuts += other.workerCuts
         submissions += other.submissions
         acknowledged += other.acknowledged
         resent += other.resent

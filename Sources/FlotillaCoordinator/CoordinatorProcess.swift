@@ -66,8 +66,15 @@ public final class CoordinatorProcess: Service, Sendable {
         if let peerTLS {
             let core = self.core
             let others = configuration.raft.peers.filter { $0.name != configuration.name }
+            // A peer that cannot be reached within an election timeout is treated as gone:
+            // the connect gives up and a cut link fails, so both are retried at once when
+            // the network heals instead of after the kernel's backoff.
+            var links = configuration.transport
+            let electionTimeout = TimeAmount.milliseconds(Int64(configuration.raft.electionTimeoutMs))
+            links.unacknowledgedTimeout = electionTimeout
+            links.handshakeTimeout = min(links.handshakeTimeout, electionTimeout)
             await core.attach(RaftTransport(
-                peers: others, tls: peerTLS, local: LocalNode(identity: identity), configuration: configuration.transport,
+                peers: others, tls: peerTLS, local: LocalNode(identity: identity), configuration: links,
                 logger: logger, unreachable: { member in Task { await core.reportUnreachable(member) } }))
         }
         try await core.start(breakers: configuration.breakers, tenants: configuration.tenants)

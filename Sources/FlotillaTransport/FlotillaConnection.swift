@@ -6,6 +6,10 @@ import NIOCore
 import NIOPosix
 import SwiftProtobuf
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One handshaken client connection to a Flotilla server: requests with deadlines,
 /// one-way sends and streams, multiplexed by correlation id.
 public final class FlotillaConnection: Sendable {
@@ -30,10 +34,17 @@ public final class FlotillaConnection: Sendable {
         let loop = group.next()
         let ready = loop.makePromise(of: Flotilla_V1_HelloAck.self)
         let created = loop.makePromise(of: NIOLoopBound<ClientConnectionHandler>.self)
-        let bootstrap = ClientBootstrap(group: loop)
+        var bootstrap = ClientBootstrap(group: loop)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connectTimeout(configuration.handshakeTimeout)
+        #if os(Linux)
+        if let timeout = configuration.unacknowledgedTimeout {
+            bootstrap = bootstrap.channelOption(
+                .tcpOption(NIOBSDSocket.Option(rawValue: CInt(TCP_USER_TIMEOUT))), value: Int(max(1, timeout.nanoseconds / 1_000_000)))
+        }
+        #endif
+        bootstrap = bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let handler = ClientConnectionHandler(local: local, expectedRole: expectedRole, configuration: configuration, ready: ready)

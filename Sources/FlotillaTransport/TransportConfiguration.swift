@@ -6,6 +6,12 @@ import NIOCore
 public struct TransportConfiguration: Sendable {
     /// TLS plus Hello/HelloAck must complete within this, or the peer is disconnected.
     public var handshakeTimeout: TimeAmount = .seconds(10)
+    /// A client connection whose sent bytes the other end has not acknowledged for this
+    /// long is aborted by the kernel (TCP_USER_TIMEOUT, Linux); nil leaves the system's
+    /// retransmission limit, many minutes. Consensus links set it to the election timeout:
+    /// a link cut by the network then fails and is reconnected, instead of idling in
+    /// retransmission backoff for seconds after the network heals.
+    public var unacknowledgedTimeout: TimeAmount?
     /// A server closes a connection on which nothing arrived for this long.
     public var idleTimeout: TimeAmount = .seconds(120)
     /// Unanswered requests a server accepts per connection; past it: RESOURCE_EXHAUSTED.

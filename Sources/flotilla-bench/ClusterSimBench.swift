@@ -39,7 +39,7 @@ struct ClusterSimBench: ParsableCommand {
 
     static func describe(_ report: ClusterSimulationReport) -> String {
         "\(report.leadersElected) leaders, \(report.crashes) crashes, \(report.partitions) partitions, "
-            + "\(report.acknowledged)/\(report.submissions) submissions acknowledged (\(report.resent) after a resend), "
+            + "\(report.workerCuts) worker cuts, \(report.acknowledged)/\(report.submissions) submissions acknowledged (\(report.resent) after a resend), "
             + "\(report.succeeded) jobs succeeded in \(report.attempts) attempts (\(report.reattempted) needed more than one), "
             + "\(report.snapshotsInstalled) snapshots installed, \(report.workerSessions) worker sessions, "
             + "\(report.fencings) fencings, slowest recovery \(report.recoverySteps) steps"

@@ -36,6 +36,8 @@ import Testing
         #expect(totals.leadersElected > seeds * 4)
         #expect(totals.crashes > seeds * 3)
         #expect(totals.partitions > seeds)
+        #expect(totals.workerCuts > seeds * 2)
+        #expect(totals.fencings > seeds / 10, "cut workers must have outlasted their fencing time")
         #expect(totals.acknowledged == totals.submissions)
         #expect(totals.acknowledged > seeds * 40)
         #expect(totals.succeeded >= totals.acknowledged)
@@ -44,7 +46,7 @@ import Testing
         #expect(totals.snapshotsInstalled > seeds)
         #expect(totals.workerSessions > seeds * 10)
         print("cluster simulation \(shape): \(totals.leadersElected) leaders, \(totals.crashes) crashes, "
-              + "\(totals.partitions) partitions, \(totals.acknowledged) acknowledged, \(totals.succeeded) succeeded in "
+              + "\(totals.partitions) partitions, \(totals.workerCuts) worker cuts, \(totals.acknowledged) acknowledged, \(totals.succeeded) succeeded in "
               + "\(totals.attempts) attempts, \(totals.snapshotsInstalled) snapshots installed, \(totals.fencings) fencings, "
               + "slowest recovery \(totals.recoverySteps) steps")
     }
