@@ -163,9 +163,6 @@ extension CoordinatorCore {
     private func runReadyLoop() async {
         guard let replica else { return }
         for await _ in replica.readyWakeup.rounds {
-            // Let the inputs already queued on this actor (proposals, peers' messages) run
-            // first, so that one Ready, one sync and one append per peer carry them all.
-            await Task.yield()
             while replica.node.hasReady, failure == nil, !Task.isCancelled {
                 await handleReady(replica)
             }
