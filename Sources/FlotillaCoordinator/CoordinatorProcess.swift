@@ -151,20 +151,22 @@ public final class CoordinatorProcess: Service, Sendable {
         var lastRound = Duration.zero
         for await _ in wakeup.rounds {
             if Task.isCancelled { break }
-            // A round walks the queue: rest as long as the last one took before the
-            // next, so planning takes at most half the core actor however many events
-            // arrive, and the events of the rest share one round.
+            // A round walks the queue: rest as long as the last one's planning took before
+            // the next, so planning takes at most half the core actor however many events
+            // arrive, and the events of the rest share one round. Planning, not the wait for
+            // its commands to commit: replicated, that wait is a round trip to the followers,
+            // and resting it out too doubled the time a freed GPU stayed idle.
             try? await Task.sleep(for: lastRound)
             // Replicated, only the leader plans (a follower's state is the leader's, behind).
             guard await core.plansHere else { continue }
             let roundStarted = ContinuousClock.now
-            defer { lastRound = min(ContinuousClock.now - roundStarted, tick) }
             await core.sampleScaling(scaling)
             var commands = await core.plan(with: planner)
             if let prune = await core.retentionCommand(retention, lastPrunedAt: lastPrunedAt) {
                 commands.append(prune)
                 lastPrunedAt = prune.atUnixMs
             }
+            lastRound = min(ContinuousClock.now - roundStarted, tick)
             if !commands.isEmpty {
                 do {
                     let outcomes = try await core.propose(commands)
