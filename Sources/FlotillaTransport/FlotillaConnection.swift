@@ -103,6 +103,17 @@ public final class FlotillaConnection: Sendable {
         }
     }
 
+    /// Sends a one-way message without waiting for it to be written: the write is queued on
+    /// the connection's event loop, behind every earlier one, and `failed` is told (on that
+    /// loop) if it cannot be made. For a sender that must not wait a round trip to the event
+    /// loop per message (a Raft leader's appends).
+    public func sendWithoutWaiting(_ message: any SwiftProtobuf.Message, failed: @escaping @Sendable (FlotillaError) -> Void) {
+        let handler = self.handler
+        channel.eventLoop.execute {
+            if let error = handler.value.sendOneWay(message) { failed(error) }
+        }
+    }
+
     /// Opens a server-pushed stream. Ending iteration early sends StreamCancel.
     public func stream(_ message: any SwiftProtobuf.Message) -> AsyncThrowingStream<any SwiftProtobuf.Message, any Error> {
         let (items, continuation) = AsyncThrowingStream<any SwiftProtobuf.Message, any Error>.makeStream()
