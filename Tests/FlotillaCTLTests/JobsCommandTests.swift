@@ -182,6 +182,32 @@ import Testing
         }
     }
 
+    /// An election in progress: the coordinator knows no leader for its first GetJobs (each
+    /// answered NOT_LEADER with no hint, more than one request follows), and the watch waits
+    /// it out instead of failing.
+    @Test func watchWaitsWhileNoLeaderIsKnown() async throws {
+        let events = JobFixtures.events("j-1", ending: .succeeded)
+        let asked = NSLock()
+        nonisolated(unsafe) var gets = 0
+        let script = Self.script(events: events)
+        try await CtlHarness.with({ message in
+            if message is Flotilla_V1_GetJobRequest {
+                let count = asked.withLock { gets += 1; return gets }
+                if count <= 8 {
+                    return .failure(FlotillaError(.notLeader, "c2 is not the leader and no leader is known yet",
+                                                  retryAfterMilliseconds: 50))
+                }
+            }
+            return script(message)
+        }) { harness in
+            let result = try await harness.run(["jobs", "watch", "j-1"], as: .client)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.split(separator: "\n").last?.contains(" SUCCEEDED attempt 2") == true, "\(result.stdout)")
+            #expect(harness.coordinator.requests(of: Flotilla_V1_GetJobRequest.self).count > ClusterClient.maxRedirects + 1,
+                    "more NOT_LEADER answers than one request follows")
+        }
+    }
+
     @Test func watchOfAFailedJobExitsNonZero() async throws {
         try await CtlHarness.with(Self.script(events: JobFixtures.events("j-2", ending: .failed))) { harness in
             let result = try await harness.run(["jobs", "watch", "j-2"])

@@ -23,13 +23,16 @@ struct JobWatch {
         while true {
             // A request first: ClusterClient follows NOT_LEADER hints for requests, not
             // streams, so this leaves the connection on the leader; an unknown id fails here.
+            // While no leader is known yet (an election after a partition takes one to two
+            // election timeouts), it is tried again like a stream that ended.
             var get = Flotilla_V1_GetJobRequest()
             get.jobID = jobID
-            _ = try await session.request(get, expecting: Flotilla_V1_GetJobResponse.self, notFound: "no job \(jobID)")
-            let connection = try await session.connect()
             var events = 0
             var interruption: FlotillaError?
             do {
+                _ = try await session.connect()
+                _ = try await session.client.request(get, expecting: Flotilla_V1_GetJobResponse.self)
+                let connection = try await session.connect()
                 for try await item in connection.stream(request) {
                     guard let event = item as? Flotilla_V1_JobEvent else { continue }
                     events += 1
@@ -39,7 +42,8 @@ struct JobWatch {
             } catch let error as FlotillaError where error.code == .unavailable || error.code == .notLeader {
                 interruption = error
             } catch let error as FlotillaError {
-                throw ProtocolErrorMessage(session: session).failure(error, request: request, notFound: "no job \(jobID)")
+                throw ProtocolErrorMessage(session: session).failure(error, request: events == 0 ? get : request,
+                                                                     notFound: "no job \(jobID)")
             }
             // More than the restating first event is progress: start counting afresh.
             fruitless = events > 1 ? 0 : fruitless + 1
