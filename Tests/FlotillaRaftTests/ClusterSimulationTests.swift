@@ -14,8 +14,8 @@ import Testing
     }
 
     static let shapes = [
-        Shape(coordinators: 3, workers: 3, seeds: 0..<150),
-        Shape(coordinators: 5, workers: 4, seeds: 5_000..<5_050),
+        Shape(coordinators: 3, workers: 3, seeds: 0..<750),
+        Shape(coordinators: 5, workers: 4, seeds: 5_000..<5_250),
     ]
 
     @Test(arguments: shapes)
