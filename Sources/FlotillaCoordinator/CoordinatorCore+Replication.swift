@@ -1,3 +1,4 @@
+import FlotillaConfig
 import FlotillaCoordinatorState
 import FlotillaLog
 import FlotillaProto
@@ -42,6 +43,21 @@ extension CoordinatorCore {
         ])
         let inbox = RaftInbox(id: configuration.name, region: configuration.region, logger: logger)
         return (RaftReplica(node: node, storage: storage, settings: settings, inbox: inbox), state)
+    }
+
+    /// A single coordinator keeps its log in `<data_dir>/log`, a replicated one in
+    /// `<data_dir>/raft`. Switching between them would start from an empty log and silently
+    /// leave every job behind, so a data directory that holds only the other kind's log is
+    /// refused, with what to do instead.
+    static func refuseSilentSwitch(_ configuration: CoordinatorConfiguration) throws {
+        let single = configuration.dataDirectory + "/log", replicated = configuration.dataDirectory + "/raft"
+        let replicating = configuration.raft.isReplicated
+        let (kept, unused) = replicating ? (single, replicated) : (replicated, single)
+        guard DurableLog.holdsLog(directory: kept), !DurableLog.holdsLog(directory: unused) else { return }
+        throw ConfigError(key: "raft.peers",
+            replicating
+                ? "data_dir \(configuration.dataDirectory) holds a single coordinator's log (\(single)), and raft.peers lists \(configuration.raft.peers.count) members: a replicated coordinator keeps its log in \(replicated) and would start empty, leaving those jobs behind. Moving a single coordinator's jobs into a replicated group is not supported yet: keep running it alone (one raft peer, or no raft section), or move \(single) away to start the group empty"
+                : "data_dir \(configuration.dataDirectory) holds a replicated coordinator's log (\(replicated)), and raft.peers lists at most one member: a single coordinator keeps its log in \(single) and would start empty, leaving those jobs behind. List the group's members in raft.peers again, or move \(replicated) away to start afresh")
     }
 
     /// The links to the other members; set before `start`.

@@ -76,6 +76,7 @@ actor CoordinatorCore {
     /// snapshot are applied as the node hands them over.
     init(configuration: CoordinatorConfiguration, clock: any WallClock, metrics: CoordinatorMetrics,
          logger: Logger) throws {
+        try Self.refuseSilentSwitch(configuration)
         if configuration.raft.isReplicated {
             let (replica, state) = try Self.openReplica(configuration: configuration, logger: logger)
             self.replica = replica

@@ -41,6 +41,15 @@ public final class DurableLog: Sendable {
         self.committer = GroupCommitter(store: store)
     }
 
+    /// Whether `directory` holds a log: a durability marker, a segment or a snapshot (an
+    /// absent or empty directory holds none).
+    public static func holdsLog(directory: String) -> Bool {
+        guard let names = try? DiskFile.list(directory) else { return false }
+        return names.contains {
+            $0 == DurabilityMarker.fileName || Segment.firstIndex(fileName: $0) != nil || SnapshotStore.parse(fileName: $0) != nil
+        }
+    }
+
     /// Opens the log in `directory`, creating it if needed.
     ///
     /// - Throws: `LogError.directoryLocked` if another open log holds the directory;
