@@ -35,7 +35,8 @@ struct RaftBench: ParsableCommand {
         try await ClusterBench.waitForWorkers(4, admin)
         await admin.close()
         let before = try await group.names.asyncMap { try await Self.storageFigures(httpPort: group.httpPorts[$0]!) }
-        let replicated = try await throughput(port: group.ports[leader]!, httpPort: group.httpPorts[leader]!, pki: pki)
+        let replicated = try await throughput(port: group.ports[leader]!, httpPort: group.httpPorts[leader]!, pki: pki,
+                                              coordinators: group.names.map { ($0 == leader ? "\($0) (leader)" : $0, group.running[$0]!.pid) })
         for (name, was) in zip(group.names, before) {
             let now = try await Self.storageFigures(httpPort: group.httpPorts[name]!)
             let entries = now.lastIndex - was.lastIndex, syncs = now.syncs - was.syncs
@@ -117,15 +118,18 @@ struct RaftBench: ParsableCommand {
         let admin = try await ClusterBench.connect(pki: pki, role: .admin, name: "bench-admin", port: port)
         try await ClusterBench.waitForWorkers(4, admin)
         await admin.close()
-        return try await throughput(port: port, httpPort: httpPort, pki: pki)
+        return try await throughput(port: port, httpPort: httpPort, pki: pki, coordinators: [("alone", children[0].pid)])
     }
 
     /// `jobs` zero-step jobs from `clients` clients at once; the rate counts until the last one
     /// ended. Prints how long a submission took to be acknowledged, and how long until all were.
-    private func throughput(port: Int, httpPort: Int, pki: TestPKI) async throws -> Double {
+    /// Also prints the CPU time each coordinator (`coordinators`: a label and a pid) spent per
+    /// 1,000 jobs, to tell a machine short of cores from one waiting on its disks.
+    private func throughput(port: Int, httpPort: Int, pki: TestPKI, coordinators: [(String, Int32)]) async throws -> Double {
         let clients = try await (0..<clients).asyncMap { _ in try await ClusterBench.connect(pki: pki, role: .client, name: "bench", port: port) }
         defer { for client in clients { Task { await client.close() } } }
         let finishedBefore = try await ClusterBench.finishedJobs(httpPort: httpPort)
+        let cpuBefore = coordinators.map { (try? ProcessFacts.cpuSeconds($0.1)) ?? 0 }
         let start = ContinuousClock.now
         let perClient = jobs / clients.count
         let latencies = try await withThrowingTaskGroup(of: [UInt64].self) { group in
@@ -148,6 +152,10 @@ struct RaftBench: ParsableCommand {
             try await Task.sleep(for: .milliseconds(20))
         }
         let seconds = ClusterBench.seconds(ContinuousClock.now - start)
+        let cpu = zip(coordinators, cpuBefore).map { coordinator, before in
+            String(format: "%@ %.2f s", coordinator.0, ((try? ProcessFacts.cpuSeconds(coordinator.1)) ?? before) - before)
+        }
+        print("  CPU time over the run (wall \(String(format: "%.2f", seconds)) s): " + cpu.joined(separator: ", "))
         print(String(format: "  coordinator at port %d: all submitted after %.2f s, all ended after %.2f s; submission acknowledged ",
                      port, ClusterBench.seconds(submitted), seconds) + Self.summary(latencies))
         return Double(total) / seconds
