@@ -92,7 +92,7 @@ extension CoordinatorCore {
     private func checkMajorityReachable(voters: Set<String>, _ replica: RaftReplica) throws {
         let at = now()
         let reachable = voters.filter { $0 == name || replica.lastHeard[$0].map { at &- $0 <= replica.settings.electionTimeoutMs } == true }
-        let quorum = voters.count / 2 + 1
+        let quorum = Membership(voters: Array(voters)).quorum
         guard reachable.count >= quorum else {
             let missing = voters.subtracting(reachable).sorted().joined(separator: ", ")
             throw FlotillaError(.failedPrecondition,

@@ -78,12 +78,7 @@ public enum ConsensusStateFile {
     ///   unknown, and voting again could elect two leaders in one term, so the member must not start.
     public static func read(directory: String) throws -> ConsensusState? {
         let path = path(in: directory)
-        let bytes: [UInt8]
-        do {
-            bytes = try DiskFile(path: path).readAll()
-        } catch let LogError.io(_, _, code) where code == 2 /* ENOENT */ {
-            return nil
-        }
+        guard let bytes = try DiskFile.readIfPresent(path) else { return nil }
         switch ConsensusState.decode(bytes) {
         case .success(let state): return state
         case .failure(let failure): throw LogError.corruptConsensusState(path: path, reason: failure.reason)
@@ -93,14 +88,6 @@ public enum ConsensusStateFile {
     /// Replaces the stored state durably (temporary file, sync, rename, directory sync).
     public static func write(_ state: ConsensusState, directory: String) throws {
         precondition((state.vote?.utf8.count ?? 0) <= ConsensusState.maxVoteBytes, "member names are at most 255 bytes")
-        let temporary = path(in: directory) + ".tmp"
-        try DiskFile.remove(temporary)
-        do {
-            let file = try DiskFile(path: temporary, create: true, exclusive: true)
-            try file.write(state.encoded(), at: 0)
-            try file.sync()
-        }
-        try DiskFile.move(temporary, to: path(in: directory))
-        try DiskFile.syncDirectory(directory)
+        try DiskFile.replaceDurably(path(in: directory), with: state.encoded(), directory: directory)
     }
 }

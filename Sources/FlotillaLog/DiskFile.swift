@@ -137,6 +137,30 @@ final class DiskFile: Sendable {
         guard rename(from, to) == 0 else { throw LogError.io(operation: "rename", path: from, errno: errno) }
     }
 
+    /// The whole file at `path`, or nil when there is none.
+    static func readIfPresent(_ path: String) throws -> [UInt8]? {
+        do {
+            return try DiskFile(path: path).readAll()
+        } catch LogError.io(_, _, ENOENT) {
+            return nil
+        }
+    }
+
+    /// Replaces the file at `path` (in `directory`) with `bytes` so that a crash leaves the old
+    /// contents or the new, never a mix: a new `<path>.tmp`, synced, renamed over it, and the
+    /// directory synced.
+    static func replaceDurably(_ path: String, with bytes: [UInt8], directory: String) throws {
+        let temporary = path + ".tmp"
+        try remove(temporary)
+        do {
+            let file = try DiskFile(path: temporary, create: true, exclusive: true)
+            try file.write(bytes, at: 0)
+            try file.sync()
+        }
+        try move(temporary, to: path)
+        try syncDirectory(directory)
+    }
+
     private static func retrying<T: FixedWidthInteger>(_ call: () -> T) -> T {
         var result: T
         repeat { result = call() } while result == -1 && errno == EINTR

@@ -26,12 +26,7 @@ public enum FoundingMembersFile {
     /// - Throws: `LogError.corruptFoundingMembers` when the file is damaged.
     public static func read(directory: String) throws -> [UInt8]? {
         let path = path(in: directory)
-        let bytes: [UInt8]
-        do {
-            bytes = try DiskFile(path: path).readAll()
-        } catch let LogError.io(_, _, code) where code == 2 /* ENOENT */ {
-            return nil
-        }
+        guard let bytes = try DiskFile.readIfPresent(path) else { return nil }
         func refuse(_ reason: String) -> LogError { .corruptFoundingMembers(path: path, reason: reason) }
         guard bytes.count >= 16 else { throw refuse("\(bytes.count) bytes, fewer than 16") }
         guard bytes[0..<4].elementsEqual(magic) else { throw refuse("does not start with \"FFND\"") }
@@ -52,15 +47,7 @@ public enum FoundingMembersFile {
         append(UInt32(members.count), to: &bytes)
         bytes += members
         append(CRC32C.checksum(bytes), to: &bytes)
-        let temporary = path(in: directory) + ".tmp"
-        try DiskFile.remove(temporary)
-        do {
-            let file = try DiskFile(path: temporary, create: true, exclusive: true)
-            try file.write(bytes, at: 0)
-            try file.sync()
-        }
-        try DiskFile.move(temporary, to: path(in: directory))
-        try DiskFile.syncDirectory(directory)
+        try DiskFile.replaceDurably(path(in: directory), with: bytes, directory: directory)
     }
 
     private static func read(_ bytes: [UInt8], at offset: Int) -> UInt32 {

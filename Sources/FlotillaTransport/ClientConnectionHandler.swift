@@ -133,7 +133,7 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         let bound = NIOLoopBound(self, eventLoop: context!.eventLoop)
         let deadline = context!.eventLoop.scheduleTask(in: timeout) {
             guard case .unary(let promise, _) = bound.value.pending.removeValue(forKey: id) else { return }
-            promise.fail(FlotillaError(.deadlineExceeded, "no answer within \(timeout.nanoseconds / 1_000_000) ms"))
+            promise.fail(FlotillaError.timedOutHere("no answer within \(timeout.nanoseconds / 1_000_000) ms"))
         }
         pending[id] = .unary(promise, deadline)
     }

@@ -62,7 +62,7 @@ public final class FlotillaConnection: Sendable {
             throw FlotillaError(.unavailable, "cannot connect to \(host):\(port): \(error)")
         }
         let timeout = loop.scheduleTask(in: configuration.handshakeTimeout) {
-            ready.fail(FlotillaError(.deadlineExceeded, "handshake with \(host):\(port) did not complete within \(configuration.handshakeTimeout.nanoseconds / 1_000_000) ms"))
+            ready.fail(FlotillaError.timedOutHere("handshake with \(host):\(port) did not complete within \(configuration.handshakeTimeout.nanoseconds / 1_000_000) ms"))
             channel.close(promise: nil)
         }
         do {

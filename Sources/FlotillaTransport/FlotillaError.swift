@@ -7,12 +7,22 @@ public struct FlotillaError: Error, Sendable, Hashable, CustomStringConvertible 
     /// For NOT_LEADER: the leader's "host:port", when known.
     public var leaderHint: String?
     public var retryAfterMilliseconds: UInt64?
+    /// This side gave up waiting (a request's or a handshake's deadline passed), rather than
+    /// the peer answering DEADLINE_EXCEEDED about work of its own; never sent.
+    public var timedOutHere = false
 
     public init(_ code: Flotilla_V1_ErrorCode, _ message: String, leaderHint: String? = nil, retryAfterMilliseconds: UInt64? = nil) {
         self.code = code
         self.message = message
         self.leaderHint = leaderHint
         self.retryAfterMilliseconds = retryAfterMilliseconds
+    }
+
+    /// DEADLINE_EXCEEDED raised by this side's own timer.
+    public static func timedOutHere(_ message: String) -> FlotillaError {
+        var error = FlotillaError(.deadlineExceeded, message)
+        error.timedOutHere = true
+        return error
     }
 
     public init(_ proto: Flotilla_V1_Error) {

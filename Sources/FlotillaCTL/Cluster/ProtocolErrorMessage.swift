@@ -46,7 +46,7 @@ struct ProtocolErrorMessage {
         case .unavailable:
             return CommandFailure(
                 "the coordinator at \(addresses) is unavailable (\(error.message))\(retryAfter(error)): is it running?")
-        case .deadlineExceeded where Self.isLocalTimeout(error):
+        case .deadlineExceeded where error.timedOutHere:
             return CommandFailure(
                 "\(error.codeName): no answer from the coordinator at \(addresses) in time (\(error.message)); "
                     + "retry with a longer --timeout")
@@ -75,12 +75,6 @@ struct ProtocolErrorMessage {
             text += "; it needs an \(roles.joined(separator: " or ")) certificate"
         }
         return text + " (\(error.codeName): \(error.message))"
-    }
-
-    /// This side gave up waiting (the transport's own timeouts), rather than the coordinator
-    /// answering DEADLINE_EXCEEDED about work of its own that a longer --timeout cannot speed up.
-    static func isLocalTimeout(_ error: FlotillaError) -> Bool {
-        error.message.hasPrefix("no answer within") || error.message.hasPrefix("handshake with")
     }
 
     private func retryAfter(_ error: FlotillaError) -> String {
