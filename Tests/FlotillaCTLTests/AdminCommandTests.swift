@@ -152,4 +152,19 @@ import Testing
             #expect(harness.coordinator.requests.isEmpty, "the role check runs before the service")
         }
     }
+
+    /// DEADLINE_EXCEEDED from the coordinator about its own work (a membership change that did
+    /// not commit) is reported as the coordinator said it; only flotillactl's own timeouts
+    /// suggest a longer --timeout, which could not help here.
+    @Test func aCoordinatorsDeadlineIsNotBlamedOnTheTimeout() async throws {
+        try await CtlHarness.with({ message in
+            guard message is Flotilla_V1_RaftMembershipRequest else { return .failure(FlotillaError(.failedPrecondition, "not scripted")) }
+            return .failure(FlotillaError(.deadlineExceeded, "the membership change at 9 did not commit within 4000 ms"))
+        }) { harness in
+            let result = try await harness.run(["operator", "raft", "remove-peer", "c3"])
+            #expect(result.status == 1)
+            #expect(result.stderr == "flotillactl: DEADLINE_EXCEEDED: the membership change at 9 did not commit within 4000 ms\n",
+                    "\(result.stderr)")
+        }
+    }
 }
