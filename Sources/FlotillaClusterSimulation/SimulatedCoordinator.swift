@@ -6,7 +6,10 @@ import FlotillaRaft
 /// `CoordinatorState`, and the leader's shell as `CoordinatorCore` runs it: a term starts with
 /// a `TermStarted` entry, only then does it serve; requests resolve when their entries apply
 /// in the term they were proposed in; the planner runs while it leads; workers' liveness stays
-/// in memory; stepping down fails what is pending and ends every directive stream.
+/// in memory; stepping down fails what is pending and ends every directive stream. The
+/// planner plans from the projection of the leader's log and does not wait for its last
+/// commands to commit; the projection is checked against the committed state whenever both
+/// stand at the same entry.
 struct SimulatedCoordinator {
     /// A proposal waiting for its entry: the call to answer, or the shell's own.
     enum Waiting {
@@ -41,7 +44,8 @@ struct SimulatedCoordinator {
     var waiting: [UInt64: (term: UInt64, what: Waiting)] = [:]
     /// Workers subscribed to directives here: name → the stream (its registration's call id).
     var streams: [String: Int] = [:]
-    var plannerBatchEnd: UInt64?
+    /// While leading: the state the whole log leads to (`LogProjection`).
+    var projection: LogProjection?
     var termStarting = false
 
     init(options: RaftOptions, bootstrap: Membership, planner: CoordinatorPlanner) {
@@ -60,7 +64,7 @@ struct SimulatedCoordinator {
         heard = [:]
         waiting = [:]
         streams = [:]
-        plannerBatchEnd = nil
+        projection = nil
         termStarting = false
     }
 
@@ -93,6 +97,25 @@ struct SimulatedCoordinator {
             return effects.replies.append(reply(call, .notLeader(hint: node.leader)))
         }
         waiting[placed.index] = (placed.term, .call(call))
+        project([command], first: placed.index, term: placed.term)
+    }
+
+    /// Projects commands just appended; entries the node appended itself are read back from its log.
+    private mutating func project(_ commands: [Flotilla_V1_Command], first: UInt64, term: UInt64) {
+        guard projection != nil else { return }
+        let node = node
+        var inStep = projection?.catchUp(through: first - 1) { index in
+            node.entry(at: index).map { entry in
+                if case .command(let bytes) = entry.payload, let record = try? LogEntryRecord(index: index, term: entry.term, payload: bytes) {
+                    return .command(record)
+                }
+                return .noCommand(term: entry.term)
+            }
+        } ?? false
+        for (offset, command) in commands.enumerated() where inStep {
+            inStep = projection?.append(LogEntryRecord(index: first + UInt64(offset), term: term, command: command)) != nil
+        }
+        if !inStep { projection = nil }
     }
 
     func reply(_ call: Call, _ answer: Answer) -> Reply {
@@ -104,14 +127,15 @@ struct SimulatedCoordinator {
         try! LogEntryRecord(index: 0, term: 0, command: command).payload()
     }
 
-    /// The leader's planner, once its previous batch has applied.
+    /// The leader's planner, from the projection of its log: its earlier commands need not
+    /// have committed.
     mutating func plan(nowMs: UInt64) {
-        guard leading, plannerBatchEnd == nil else { return }
-        let commands = planner.plan(state, now: nowMs, leaderSince: leaderSince, heard: heard)
+        guard leading else { return }
+        let commands = planner.plan(projection?.state ?? state, now: nowMs, leaderSince: leaderSince, heard: heard)
         guard !commands.isEmpty, let placed = try? node.propose(batch: commands.map(Self.payload)) else { return }
         let last = placed.first + UInt64(commands.count) - 1
         for index in placed.first...last { waiting[index] = (placed.term, .planner) }
-        plannerBatchEnd = last
+        project(commands, first: placed.first, term: placed.term)
     }
 
     // MARK: - The Ready loop
@@ -139,6 +163,7 @@ struct SimulatedCoordinator {
                 throw SimulationFailureBox("\(id) cannot read the leader's snapshot at \(snapshot.index): \(error)")
             }
             effects.snapshotInstalled = true
+            projection = nil
             for (index, wait) in waiting where index <= snapshot.index {
                 answerLost(index, wait.what, &effects)
             }
@@ -146,6 +171,7 @@ struct SimulatedCoordinator {
         for entry in ready.committedEntries where entry.index > state.lastAppliedIndex {
             try apply(entry, nowMs: nowMs, &effects)
         }
+        try checkProjection()
         if let leadership = ready.leadership {
             effects.leadership = leadership
             leadershipChanged(leadership, nowMs: nowMs, &effects)
@@ -181,6 +207,7 @@ struct SimulatedCoordinator {
                 leading = true
                 termStarting = false
                 leaderSince = nowMs
+                projection = LogProjection(from: state)
             }
             outcome = applied
         } else {
@@ -188,7 +215,6 @@ struct SimulatedCoordinator {
         }
         guard let wait = waiting.removeValue(forKey: entry.index) else { return }
         guard wait.term == entry.term, let outcome else { return answerLost(entry.index, wait.what, &effects) }
-        if entry.index == plannerBatchEnd { plannerBatchEnd = nil }
         guard case .call(let call) = wait.what else { return }
         let answer = answer(for: call.request, outcome)
         // A registered worker subscribes here: its stream starts with the answer.
@@ -219,7 +245,7 @@ struct SimulatedCoordinator {
         waiting[index] = nil
         switch what {
         case .call(let call): effects.replies.append(reply(call, .notLeader(hint: node.leader)))
-        case .planner: plannerBatchEnd = nil
+        case .planner: break
         case .termStart: termStarting = false
         }
     }
@@ -240,7 +266,7 @@ struct SimulatedCoordinator {
     mutating func stepDown(_ effects: inout Effects) {
         leading = false
         termStarting = false
-        plannerBatchEnd = nil
+        projection = nil
         for (index, wait) in waiting.sorted(by: { $0.key < $1.key }) { answerLost(index, wait.what, &effects) }
         endStreams(&effects)
     }
@@ -256,8 +282,20 @@ struct SimulatedCoordinator {
     var summary: String {
         "\(id) \(node.role.rawValue) of term \(node.term), commit \(node.commitIndex), last \(node.lastIndex), raft applied \(node.status.applied), applied \(state.lastAppliedIndex),"
             + (leading ? ", leading" : "") + (termStarting ? ", starting its term" : "")
-            + (plannerBatchEnd.map { ", planner waits for \($0)" } ?? "") + ", \(waiting.count) proposals waiting, streams \(streams.keys.sorted())"
+            + (projection.map { ", projected through \($0.lastIndex)" } ?? "") + ", \(waiting.count) proposals waiting, streams \(streams.keys.sorted())"
             + (node.role == .leader ? ", progress " + node.progress.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.state) match \($0.value.match) next \($0.value.next) inflight \($0.value.inflight.count) probeSent \($0.value.probeSent)" }.joined(separator: ", ") : "")
+    }
+
+    /// A leader's projection holds every entry it appended, so it is never behind the
+    /// committed state, and where both stand at the same entry they are the same state.
+    private func checkProjection() throws(SimulationFailureBox) {
+        guard leading, let projection else { return }
+        if projection.isBehind(state) {
+            throw SimulationFailureBox("\(id)'s projection stopped at \(projection.lastIndex), behind the applied \(state.lastAppliedIndex)")
+        }
+        if projection.lastIndex == state.lastAppliedIndex, projection.state != state {
+            throw SimulationFailureBox("\(id)'s projection of the log through \(state.lastAppliedIndex) differs from the committed state")
+        }
     }
 
     // MARK: - Snapshots

@@ -142,6 +142,7 @@ extension CoordinatorCore {
         } catch {
             throw notLeader("\(error)")
         }
+        project(commands, first: first, term: term)
         replica.readyWakeup.wake()
         return try await withCheckedThrowingContinuation { continuation in
             replica.pending.add(first: first, count: commands.count, term: term, continuation)
@@ -229,6 +230,7 @@ extension CoordinatorCore {
             return
         }
         snapshotIndex = snapshot.index
+        dropProjection()
         replica.pending.fail(through: snapshot.index, notLeader("a snapshot replaced the entry"))
         logger.info("installed the leader's snapshot", metadata: [
             "flotilla.raft.snapshot_index": "\(snapshot.index)", "flotilla.jobs": "\(state.jobCount)"])
@@ -247,7 +249,7 @@ extension CoordinatorCore {
                        case .submitJob? = record.command.kind {
                         replica.termTimes.firstSubmissionAt = now()
                     }
-                    if applied.isAccepted, PlannerWakeup.wakes(for: record.command) { wakeup.wake() }
+                    if applyWakesPlanner, applied.isAccepted, PlannerWakeup.wakes(for: record.command) { wakeup.wake() }
                     outcome = applied
                 } catch {
                     logger.error("committed entry holds no readable command; skipped",
@@ -261,6 +263,7 @@ extension CoordinatorCore {
                                     orElse: self.notLeader("another leader's entry took its place"))
         }
         if let last = entries.last { replica.node.applied(through: last.index) }
+        keepProjectionUp()
         sendOutgoingDirectives()
         metrics.applied(lastIndex: state.lastAppliedIndex, syncs: log.syncCount)
         snapshotIfDue()
@@ -310,6 +313,7 @@ extension CoordinatorCore {
         }
         guard replica.isLeader, replica.node.term == term else { return }
         leading = true
+        projection = LogProjection(from: state)
         replica.termTimes.servingAt = now()
         wakeup.wake()
         logger.notice("leading", metadata: ["flotilla.raft.term": "\(term)", "flotilla.jobs": "\(state.jobCount)"])
@@ -320,6 +324,7 @@ extension CoordinatorCore {
     /// ends with NOT_LEADER so that workers and watchers go to the new leader.
     private func stepDown(_ replica: RaftReplica) {
         leading = false
+        dropProjection()
         let error = notLeader("leadership changed")
         replica.pending.failAll(error)
         for stream in directiveStreams.values { stream.continuation.finish(throwing: error) }

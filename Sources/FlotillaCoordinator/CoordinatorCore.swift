@@ -39,10 +39,13 @@ actor CoordinatorCore {
     let snapshots: SnapshotSchedule
     let metrics: CoordinatorMetrics
 
-    /// Proposed and not yet applied, by index.
-    private var proposed: [UInt64: Flotilla_V1_Command] = [:]
+    /// Proposed and not yet applied, by index (alone).
+    private(set) var proposed: [UInt64: Flotilla_V1_Command] = [:]
+    /// Alone, or leading: the state the whole log leads to, which the planner plans from
+    /// (see `LogProjection` and `CoordinatorCore+Planning.swift`). Nil on a follower.
+    var projection: LogProjection?
     private var outcomes: [UInt64: CommandOutcome] = [:]
-    private var nextIndex: UInt64
+    private(set) var nextIndex: UInt64
     private var durableIndex: UInt64
     var snapshotIndex: UInt64
     private var snapshotting = false
@@ -126,6 +129,7 @@ actor CoordinatorCore {
         self.nextIndex = log.lastIndex + 1
         self.durableIndex = log.lastIndex
         self.snapshotIndex = log.snapshotIndex
+        self.projection = LogProjection(from: state)
     }
 
     /// Writes this term's first entry, then the configured breaker policy and
@@ -172,6 +176,7 @@ actor CoordinatorCore {
         let first = nextIndex
         nextIndex += UInt64(commands.count)
         for (offset, command) in commands.enumerated() { proposed[first + UInt64(offset)] = command }
+        project(commands, first: first, term: term)
         do {
             let last = try await log.append(term: term, payloads: payloads)
             precondition(last == first + UInt64(commands.count) - 1, "log index \(last) differs from the proposal's")
@@ -192,8 +197,9 @@ actor CoordinatorCore {
             let outcome = state.apply(LogEntryRecord(index: index, term: term, command: command))
             outcomes[index] = outcome
             deliver(outcome, of: command)
-            if outcome.isAccepted, PlannerWakeup.wakes(for: command) { wakeup.wake() }
+            if applyWakesPlanner, outcome.isAccepted, PlannerWakeup.wakes(for: command) { wakeup.wake() }
         }
+        keepProjectionUp()
         sendOutgoingDirectives()
         metrics.applied(lastIndex: state.lastAppliedIndex, syncs: log.syncCount)
         snapshotIfDue()
@@ -282,12 +288,12 @@ actor CoordinatorCore {
     }
 
     func plan(with planner: CoordinatorPlanner) -> [Flotilla_V1_Command] {
-        planner.plan(state, now: now(), leaderSince: leaderSince, heard: heard)
+        planner.plan(projectedState(), now: now(), leaderSince: leaderSince, heard: heard)
     }
 
     /// The `PruneJobs` due now under `retention`, if it would remove anything.
     func retentionCommand(_ retention: RetentionPolicy, lastPrunedAt: UInt64?) -> Flotilla_V1_Command? {
-        retention.command(for: state, now: now(), lastPrunedAt: lastPrunedAt)
+        retention.command(for: projectedState(), now: now(), lastPrunedAt: lastPrunedAt)
     }
 
     /// What a submission would do now (see `CoordinatorState.checkSubmission`),

@@ -154,31 +154,29 @@ public final class CoordinatorProcess: Service, Sendable {
             // A round walks the queue: rest as long as the last one's planning took before
             // the next, so planning takes at most half the core actor however many events
             // arrive, and the events of the rest share one round. Planning, not the wait for
-            // its commands to commit: replicated, that wait is a round trip to the followers,
-            // and resting it out too doubled the time a freed GPU stayed idle.
+            // its commands to commit: a round plans from the projection of the log, which
+            // holds the last round's commands as soon as they are appended (see
+            // `CoordinatorCore+Planning.swift`).
             try? await Task.sleep(for: lastRound)
             // Replicated, only the leader plans (a follower's state is the leader's, behind).
             guard await core.plansHere else { continue }
-            let roundStarted = ContinuousClock.now
-            await core.sampleScaling(scaling)
-            var commands = await core.plan(with: planner)
-            if let prune = await core.retentionCommand(retention, lastPrunedAt: lastPrunedAt) {
-                commands.append(prune)
-                lastPrunedAt = prune.atUnixMs
-            }
-            lastRound = min(ContinuousClock.now - roundStarted, tick)
-            if !commands.isEmpty {
-                do {
-                    let outcomes = try await core.propose(commands)
-                    logPlanned(commands, outcomes)
-                } catch {
-                    logger.error("planned commands failed", metadata: ["error": "\(error)"])
+            let round = await withCheckedContinuation { planned in
+                Task { [core, planner, scaling, retention, lastPrunedAt] in
+                    await core.planRound(with: planner, scaling: scaling, retention: retention, lastPrunedAt: lastPrunedAt,
+                                         planned: planned) { commands, result in self.logPlanned(commands, result) }
                 }
             }
+            lastRound = min(round.took, tick)
+            if let prunedAt = round.prunedAt { lastPrunedAt = prunedAt }
         }
     }
 
-    private func logPlanned(_ commands: [Flotilla_V1_Command], _ outcomes: [CommandOutcome]) {
+    private func logPlanned(_ commands: [Flotilla_V1_Command], _ result: Result<[CommandOutcome], any Error>) {
+        let outcomes: [CommandOutcome]
+        switch result {
+        case .success(let planned): outcomes = planned
+        case .failure(let error): return logger.error("planned commands failed", metadata: ["error": "\(error)"])
+        }
         for (command, outcome) in zip(commands, outcomes) where outcome.isAccepted {
             switch command.kind {
             case .assign(let assign):
