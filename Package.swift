@@ -15,6 +15,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -139,11 +140,17 @@ let package = Package(
         // The coordinator's replicated state machine (pure: no I/O, no clock) and its leader's planner.
         .target(
             name: "FlotillaCoordinatorState",
-            dependencies: ["FlotillaProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+            dependencies: [
+                "FlotillaProto", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
         ),
         // Scheduling policy (tiers, fair share, quotas, gang placement, preemption, retries,
         // breaker admission) and scaling signals: pure values over the coordinator state.
-        .target(name: "FlotillaScheduler", dependencies: ["FlotillaCoordinatorState", "FlotillaProto"]),
+        .target(
+            name: "FlotillaScheduler",
+            dependencies: ["FlotillaCoordinatorState", "FlotillaProto", .product(name: "DequeModule", package: "swift-collections")]
+        ),
         // Failover drills' decisions: blast radius, targets, watching the recovery, the verdict. Pure.
         .target(name: "FlotillaDrills", dependencies: ["FlotillaCoordinatorState", "FlotillaProto"]),
         // YAML configuration with FLOTILLA_* environment overrides and errors that name the key.

@@ -107,9 +107,12 @@ public struct ClusterSimulation {
             guard let position = workers.firstIndex(where: { $0.name == delivery.worker }) else { continue }
             try workers[position].receive(delivery, now: now)
         }
+        var stepped: Set<NodeID> = []
         for message in network.due(now: now, random: &random) where isLive(message.to) && network.connected(message.from, message.to) {
             coordinators[message.to]!.node.step(message)
+            stepped.insert(message.to)
         }
+        for id in ids where stepped.contains(id) { try applyCommittedNow(id) }
         for id in ids where isLive(id) { coordinators[id]!.plan(nowMs: nowMs) }
         for id in ids where isLive(id) && random.chance(options.readyPercent) && coordinators[id]!.node.hasReady {
             try processReady(id)
@@ -130,6 +133,16 @@ public struct ClusterSimulation {
         }
         self.raft = raft
         if let leadership = effects.leadership { log("\(id) is \(leadership.role.rawValue) of term \(leadership.term)") }
+        try jobs.checkApplied(coordinators[id]!, touched: effects.jobsTouched)
+        try carryOut(effects, from: id)
+    }
+
+    /// Applies what the messages just stepped committed, as the coordinator's shell does
+    /// while its Ready loop may be storing newer entries.
+    mutating func applyCommittedNow(_ id: NodeID) throws {
+        let (entries, effects) = try coordinators[id]!.applyCommittedNow(nowMs: nowMs)
+        guard !entries.isEmpty else { return }
+        do throws(SimulationFailure) { try raft.checkApplied(entries, of: id, now: now) } catch { throw SimulationFailureBox(error.invariant) }
         try jobs.checkApplied(coordinators[id]!, touched: effects.jobsTouched)
         try carryOut(effects, from: id)
     }

@@ -180,6 +180,18 @@ struct SimulatedCoordinator {
         return effects
     }
 
+    /// What stepped messages committed of the stored log, applied at once as the coordinator
+    /// does between Readies (`RaftNode.takeCommittedEntries`).
+    mutating func applyCommittedNow(nowMs: UInt64) throws(SimulationFailureBox) -> (entries: [Entry], effects: Effects) {
+        var effects = Effects()
+        let entries = node.takeCommittedEntries()
+        for entry in entries where entry.index > state.lastAppliedIndex {
+            try apply(entry, nowMs: nowMs, &effects)
+        }
+        try checkProjection()
+        return (entries, effects)
+    }
+
     private mutating func apply(_ entry: Entry, nowMs: UInt64, _ effects: inout Effects) throws(SimulationFailureBox) {
         var outcome: CommandOutcome?
         if case .command(let bytes) = entry.payload {

@@ -104,7 +104,9 @@ extension CoordinatorCore {
         replica.readyWakeup.wake()
     }
 
-    /// Steps the messages that arrived together, then wakes the Ready loop once.
+    /// Steps the messages that arrived together, applies what they committed of the stored
+    /// log at once (the Ready loop may be waiting for a sync of newer entries meanwhile:
+    /// `RaftNode.takeCommittedEntries`), then wakes the Ready loop once.
     func raftStep(_ messages: [Message]) {
         guard let replica else { return }
         let now = now()
@@ -112,6 +114,9 @@ extension CoordinatorCore {
             replica.node.step(message)
             replica.lastHeard[message.from] = now
             if let leader = replica.node.leader, message.from == leader { replica.lastContactMs = now }
+        }
+        if !replica.installingSnapshot, failure == nil {
+            applyCommitted(replica.node.takeCommittedEntries(), replica)
         }
         replica.readyWakeup.wake()
     }
@@ -199,6 +204,8 @@ extension CoordinatorCore {
         // too, unless a snapshot replaces the state first.
         let applyEarly = ready.snapshot == nil
         if applyEarly { applyCommitted(ready.committedEntries, replica) }
+        replica.installingSnapshot = !applyEarly
+        defer { replica.installingSnapshot = false }
         do {
             try await replica.storage.save(ready)
         } catch {

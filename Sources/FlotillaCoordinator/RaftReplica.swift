@@ -17,6 +17,8 @@ final class RaftReplica {
     /// Set once the process starts serving (the links need its TLS context).
     var transport: RaftTransport?
     var pending = PendingProposals()
+    /// A Ready with a leader's snapshot is being stored: nothing applies until it is installed.
+    var installingSnapshot = false
     /// Runs the Ready loop: every input to the node wakes it.
     let readyWakeup = PlannerWakeup()
     /// When this member last heard from a leader (or, leading, when it became leader).

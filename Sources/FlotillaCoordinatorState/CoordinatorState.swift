@@ -1,3 +1,4 @@
+import DequeModule
 import FlotillaProto
 
 /// The coordinator's whole state: jobs, attempts, checkpoints, workers,
@@ -117,7 +118,7 @@ extension CoordinatorState {
     public var queuedJobs: [Job] { queue.entries.compactMap { jobsByID[$0.jobID] } }
 
     /// The queue in order, without the jobs themselves (cheap to walk).
-    public var queueEntries: [QueueEntry] { queue.entries }
+    public var queueEntries: Deque<QueueEntry> { queue.entries }
 
     /// Jobs with a live attempt, in submission order (found through the
     /// workers' allocations, so the cost does not grow with finished jobs).

@@ -1,3 +1,5 @@
+import DequeModule
+
 /// The jobs by id, with the indexes that let a list page, a summary and
 /// retention cost what they return rather than a walk over every job. Every
 /// write goes through the subscript, which moves the job between the
@@ -114,7 +116,8 @@ struct JobTable: Hashable, Sendable {
         if position < array.count, array[position] == element { array.remove(at: position) }
     }
 
-    static func lowerBound<T: Comparable>(_ element: T, in array: [T]) -> Int {
+    static func lowerBound<C: RandomAccessCollection>(_ element: C.Element, in array: C) -> Int
+    where C.Element: Comparable, C.Index == Int {
         var low = 0
         var high = array.count
         while low < high {
@@ -137,9 +140,11 @@ enum JobFacet: Hashable, Sendable {
     case worker(WorkerID)
 }
 
-/// Submission sequences, ascending, without repeats.
+/// Submission sequences, ascending, without repeats. A deque: jobs leave a state's
+/// bucket mostly from the front (the oldest queued job is placed first), and a
+/// deque closes a gap by moving the shorter side.
 struct SequenceBucket: Hashable, Sendable {
-    private(set) var sequences: [UInt64] = []
+    private(set) var sequences: Deque<UInt64> = []
 
     var isEmpty: Bool { sequences.isEmpty }
     var count: Int { sequences.count }

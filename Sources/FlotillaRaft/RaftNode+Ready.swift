@@ -42,6 +42,17 @@ extension RaftNode {
         log.applied = max(log.applied, min(index, log.committed, log.stable))
     }
 
+    /// Committed entries on stable storage that no Ready has handed out yet, marked applied:
+    /// the shell applies them at once, even while it stores a Ready. On a loaded leader an
+    /// acknowledgement that commits entries an earlier Ready stored arrives while it syncs the
+    /// next one, and without this the commit waited out that unrelated sync. The shell must
+    /// not call it while it installs a Ready's snapshot (the state is about to be replaced).
+    public mutating func takeCommittedEntries() -> [Entry] {
+        let entries = log.entriesToApply
+        if let last = entries.last { log.applied = max(log.applied, last.index) }
+        return entries
+    }
+
     /// The shell took a snapshot of its state at `index` (at most the applied index): entries
     /// up to there are dropped, and followers that need them get the snapshot instead.
     public mutating func compact(through index: UInt64, data: [UInt8]) {

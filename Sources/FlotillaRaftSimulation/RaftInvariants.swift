@@ -53,7 +53,13 @@ public struct RaftInvariants: Sendable {
             }
             entryAt[position] = entry.payload
         }
-        for entry in ready.committedEntries {
+        try checkApplied(ready.committedEntries, of: id, now: now)
+    }
+
+    /// Entries a node hands out to apply, in a Ready or taken between Readies
+    /// (`RaftNode.takeCommittedEntries`): every node applies the same entry at an index.
+    public mutating func checkApplied(_ entries: [Entry], of id: NodeID, now: Int) throws(SimulationFailure) {
+        for entry in entries {
             if let known = committed[entry.index], known != entry {
                 throw fail("\(id) applied \(entry.scriptDescription) where \(known.scriptDescription) was applied", now: now)
             }

@@ -1,3 +1,4 @@
+import DequeModule
 import FlotillaCoordinatorState
 import FlotillaProto
 
@@ -10,7 +11,7 @@ struct SchedulingRound {
     var capacity: CapacityView
     var decision = SchedulingDecision()
     /// The queue as the round found it, and the candidates made of it so far (by position).
-    private var entries: [QueueEntry] = []
+    private var entries: Deque<QueueEntry> = []
     private var candidates: [Int: Candidate?] = [:]
 
     private var virtualTime: UInt64
