@@ -22,6 +22,15 @@ import Testing
         commands.compactMap { if case .assign(let assign) = $0.kind { assign.jobID } else { nil } }
     }
 
+    /// The worker's report that `job`'s live attempt succeeded.
+    func succeeded(_ job: JobID, _ cluster: Cluster) -> Flotilla_V1_Command {
+        var result = Flotilla_V1_AttemptResult()
+        result.jobID = job.rawValue
+        result.token = cluster.token(job).proto
+        result.state = .succeeded
+        return .finish(result, at: cluster.now)
+    }
+
     /// The next entry of `cluster`'s log after what `projection` holds.
     func record(_ command: Flotilla_V1_Command, after projection: LogProjection, term: UInt64 = 1) -> LogEntryRecord {
         LogEntryRecord(index: projection.lastIndex + 1, term: term, command: command)
@@ -30,11 +39,7 @@ import Testing
     @Test func aResultNotYetCommittedFreesItsGPUForTheNextJob() {
         var (cluster, worker, first, second) = busyWorker()
         var projection = LogProjection(from: cluster.state)
-        var result = Flotilla_V1_AttemptResult()
-        result.jobID = first.rawValue
-        result.token = cluster.token(first).proto
-        result.state = .succeeded
-        let finish = Flotilla_V1_Command.finish(result, at: cluster.now)
+        let finish = succeeded(first, cluster)
         let projected = projection.append(record(finish, after: projection))
         #expect(projected?.isAccepted == true)
 
@@ -70,11 +75,7 @@ import Testing
     @Test func anAssignmentPlannedFromAResultThatNeverCommittedIsRefused() {
         var (cluster, _, first, second) = busyWorker()
         var projection = LogProjection(from: cluster.state)
-        var result = Flotilla_V1_AttemptResult()
-        result.jobID = first.rawValue
-        result.token = cluster.token(first).proto
-        result.state = .succeeded
-        _ = projection.append(record(.finish(result, at: cluster.now), after: projection))
+        _ = projection.append(record(succeeded(first, cluster), after: projection))
         let planned = planner.plan(projection.state, now: cluster.now, leaderSince: 0)
         #expect(assignments(planned) == [second.rawValue])
         let outcome = cluster.apply(planned[0])
