@@ -2,6 +2,8 @@ import ArgumentParser
 import FlotillaCoordinatorState
 import FlotillaProto
 import FlotillaScheduler
+import FlotillaTestSupport
+import Foundation
 
 /// The coordinator's state at scale, built through the real apply path:
 /// 100,000 queued jobs, 50,000 terminal ones and a full fleet (no free GPU).
@@ -36,6 +38,7 @@ struct StateBench: ParsableCommand {
             return spec
         }
         let built = Measure.now()
+        let residentBefore = try ProcessFacts.residentKiB(getpid())
         var workerIDs: [WorkerID] = []
         for worker in 0..<workers {
             var request = Flotilla_V1_RegisterWorkerRequest()
@@ -65,6 +68,9 @@ struct StateBench: ParsableCommand {
         for n in 0..<queued { _ = apply(.submitJob(spec(n), at: now + UInt64(n))) }
         print("state: \(state.jobCount) jobs (\(queued) queued, \(terminal) terminal, \(workers * 8) running) "
               + "built in \(Int(Double(Measure.now() - built) / 1e6)) ms, \(index) entries")
+        // What a second copy costs: the coordinator that plans also holds the projection of its log.
+        let held = try ProcessFacts.residentKiB(getpid()) - residentBefore
+        print("the state's resident memory: \(held / 1024) MiB, \(held * 1024 / max(1, state.jobCount)) bytes per job")
 
         // ListJobs, newest first, 100 a page, as the service asks.
         let sequences = state.jobs.map(\.sequence)
