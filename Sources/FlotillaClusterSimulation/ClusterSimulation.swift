@@ -63,6 +63,7 @@ public struct ClusterSimulation {
                                           maxEntriesPerMessage: 4 + random.below(13), maxInflight: 1 + random.below(8),
                                           seed: options.seed &* 31 &+ UInt64(position))
             coordinators[id] = SimulatedCoordinator(options: raftOptions, bootstrap: Membership(voters: ids), planner: planner)
+            coordinators[id]!.projectionFault = options.projectionFault
         }
         for number in 1...options.workers {
             workers.append(SimulatedWorker(name: "w\(number)", gpuCount: 2, coordinators: ids, first: random.pick(ids)!))

@@ -35,6 +35,9 @@ public struct ClusterSimulationOptions: Equatable, Sendable {
     /// test that the checks can fail changes them.
     public var heartbeatTimeoutMs: UInt64 = 15_000
     public var restartGraceMs: UInt64?
+    /// Leaders project every seventh of their own commands as an entry without one, so their
+    /// projection leaves the log. Only the test that the projection check can fail sets it.
+    public var projectionFault = false
 
     public init(seed: UInt64, coordinators: Int = 3, workers: Int = 3, steps: Int = 600, dropPercent: Int = 3,
                 duplicatePercent: Int = 2, maxDelay: Int = 3, crashPerMille: Int = 2, leaderCrashPerMille: Int = 8,

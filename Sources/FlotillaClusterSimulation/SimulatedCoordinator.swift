@@ -46,6 +46,8 @@ struct SimulatedCoordinator {
     var streams: [String: Int] = [:]
     /// While leading: the state the whole log leads to (`LogProjection`).
     var projection: LogProjection?
+    /// See `ClusterSimulationOptions.projectionFault`.
+    var projectionFault = false
     var termStarting = false
 
     init(options: RaftOptions, bootstrap: Membership, planner: CoordinatorPlanner) {
@@ -113,7 +115,12 @@ struct SimulatedCoordinator {
             }
         } ?? false
         for (offset, command) in commands.enumerated() where inStep {
-            inStep = projection?.append(LogEntryRecord(index: first + UInt64(offset), term: term, command: command)) != nil
+            let index = first + UInt64(offset)
+            if projectionFault, index % 7 == 0 {
+                inStep = projection?.appendWithoutCommand(index: index, term: term) == true
+            } else {
+                inStep = projection?.append(LogEntryRecord(index: index, term: term, command: command)) != nil
+            }
         }
         if !inStep { projection = nil }
     }

@@ -65,6 +65,22 @@ import Testing
     /// The checks can fail: a planner that declares workers lost at once after a failover
     /// (no restart grace, a timeout shorter than the workers' self-fencing) starts jobs that
     /// still run elsewhere, and the simulation says so.
+    /// The projection check can fail: a leader whose projection drops commands is caught at
+    /// the first entry where its projection and the committed state should agree.
+    @Test func aProjectionOutOfStepIsCaught() {
+        var failures = 0
+        for seed in UInt64(0)..<10 {
+            var options = ClusterSimulationOptions(seed: seed)
+            options.projectionFault = true
+            var simulation = ClusterSimulation(options: options)
+            do { _ = try simulation.run() } catch {
+                failures += 1
+                #expect(error.invariant.contains("projection"), "\(error)")
+            }
+        }
+        #expect(failures == 10)
+    }
+
     @Test func aPlannerWithoutGraceIsCaught() {
         var failures = 0
         for seed in UInt64(0)..<20 {
