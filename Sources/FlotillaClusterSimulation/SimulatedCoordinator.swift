@@ -107,12 +107,7 @@ struct SimulatedCoordinator {
         guard projection != nil else { return }
         let node = node
         var inStep = projection?.catchUp(through: first - 1) { index in
-            node.entry(at: index).map { entry in
-                if case .command(let bytes) = entry.payload, let record = try? LogEntryRecord(index: index, term: entry.term, payload: bytes) {
-                    return .command(record)
-                }
-                return .noCommand(term: entry.term)
-            }
+            node.entry(at: index).map { LogProjection.LoggedEntry(index: index, term: $0.term, command: $0.command) }
         } ?? false
         for (offset, command) in commands.enumerated() where inStep {
             let index = first + UInt64(offset)

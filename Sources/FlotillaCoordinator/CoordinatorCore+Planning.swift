@@ -50,11 +50,6 @@ extension CoordinatorCore {
     /// The planner needs no wake-up when the entry was projected: it was woken then.
     var applyWakesPlanner: Bool { projection == nil }
 
-    /// Drops the projection: this member no longer leads.
-    func dropProjection() {
-        projection = nil
-    }
-
     /// The last entry of the log: numbered alone, or the Raft node's last.
     private var lastLoggedIndex: UInt64 { replica?.node.lastIndex ?? (nextIndex - 1) }
 
@@ -69,19 +64,8 @@ extension CoordinatorCore {
         guard let replica else {
             return proposed[index].map { .command(LogEntryRecord(index: index, term: term, command: $0)) }
         }
-        return replica.node.entry(at: index).map(LogProjection.LoggedEntry.init)
-    }
-}
-
-extension LogProjection.LoggedEntry {
-    /// A Raft entry: its command, or none (an empty or membership entry, or a command that
-    /// cannot be read, which applying skips too).
-    init(_ entry: Entry) {
-        if case .command(let bytes) = entry.payload,
-           let record = try? LogEntryRecord(index: entry.index, term: entry.term, payload: bytes) {
-            self = .command(record)
-        } else {
-            self = .noCommand(term: entry.term)
+        return replica.node.entry(at: index).map {
+            LogProjection.LoggedEntry(index: $0.index, term: $0.term, command: $0.command)
         }
     }
 }

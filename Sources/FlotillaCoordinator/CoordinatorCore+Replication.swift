@@ -237,7 +237,7 @@ extension CoordinatorCore {
             return
         }
         snapshotIndex = snapshot.index
-        dropProjection()
+        projection = nil
         replica.pending.fail(through: snapshot.index, notLeader("a snapshot replaced the entry"))
         logger.info("installed the leader's snapshot", metadata: [
             "flotilla.raft.snapshot_index": "\(snapshot.index)", "flotilla.jobs": "\(state.jobCount)"])
@@ -331,7 +331,7 @@ extension CoordinatorCore {
     /// ends with NOT_LEADER so that workers and watchers go to the new leader.
     private func stepDown(_ replica: RaftReplica) {
         leading = false
-        dropProjection()
+        projection = nil
         let error = notLeader("leadership changed")
         replica.pending.failAll(error)
         for stream in directiveStreams.values { stream.continuation.finish(throwing: error) }

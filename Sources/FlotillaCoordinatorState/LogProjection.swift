@@ -39,6 +39,16 @@ public struct LogProjection: Sendable {
         case command(LogEntryRecord)
         /// No command, or one that cannot be read (applying skips it too).
         case noCommand(term: UInt64)
+
+        /// An entry of the replicated log holding `command` (a `LogEntryRecord` payload), or
+        /// none (a leader's empty entry, a membership change).
+        public init(index: UInt64, term: UInt64, command: [UInt8]?) {
+            if let command, let record = try? LogEntryRecord(index: index, term: term, payload: command) {
+                self = .command(record)
+            } else {
+                self = .noCommand(term: term)
+            }
+        }
     }
 
     /// Projects the log's entries after the last one projected, through `last`, reading each

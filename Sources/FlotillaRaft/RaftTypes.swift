@@ -23,6 +23,11 @@ public struct Entry: Equatable, Sendable {
         self.payload = payload
     }
 
+    /// The state machine's command it holds; nil for an empty or membership entry.
+    public var command: [UInt8]? {
+        if case .command(let bytes) = payload { bytes } else { nil }
+    }
+
     /// Bytes this entry counts against a message's size budget.
     var size: Int {
         switch payload {
